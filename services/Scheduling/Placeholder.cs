@@ -1,0 +1,1 @@
+namespace Platform.Engine.Scheduling; internal static class Placeholder { }

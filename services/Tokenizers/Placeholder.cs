@@ -1,0 +1,1 @@
+namespace Platform.Tokenizers; internal static class Placeholder { }

@@ -1,0 +1,34 @@
+namespace Platform.Engine.Configuration;
+
+/// <summary>How the engine runs a model: device, dtype, KV cache size and the per-step token budget.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Torch device string: "cpu", "cuda", "cuda:1".</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Compute and KV cache dtype: "float32", "float16" or "bfloat16". Weights are converted to it at load.</summary>
+    public string DType { get; init; } = "float32";
+
+    /// <summary>Tokens per KV block.</summary>
+    public int BlockSize { get; init; } = 16;
+
+    /// <summary>Bytes of device memory for the paged KV cache; the block count is derived from it.</summary>
+    public long KvCacheBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Token budget of one engine step (decode tokens plus prefill chunks).</summary>
+    public int MaxBatchedTokens { get; init; } = 2048;
+
+    /// <summary>Most sequences running at once.</summary>
+    public int MaxRunningSequences { get; init; } = 256;
+
+    /// <summary>Longest sequence (prompt plus completion) accepted; defaults to the model's max_position_embeddings.</summary>
+    public int? MaxModelLength { get; init; }
+
+    public bool EnablePrefixCaching { get; init; } = true;
+
+    /// <summary>Intra-op CPU threads for torch; null keeps torch's default (all cores).</summary>
+    public int? CpuThreads { get; init; }
+
+    /// <summary>Seed for <c>dummy</c> weights.</summary>
+    public long DummySeed { get; init; } = 1234;
+}

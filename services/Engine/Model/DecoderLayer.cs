@@ -1,0 +1,105 @@
+using Platform.Engine.Configuration;
+using Platform.Engine.KvCache;
+using Platform.Engine.Loading;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace Platform.Engine.Model;
+
+/// <summary>
+/// One Llama decoder layer: RMSNorm → attention (fused q/k/v projection, RoPE, paged GQA attention) →
+/// residual → RMSNorm → SwiGLU MLP (fused gate/up) → residual. Weights load by their checkpoint names
+/// (<c>model.layers.N.self_attn.q_proj.weight</c>, ...); q/k/v and gate/up are concatenated once at load
+/// so a step runs one matmul for each pair.
+/// </summary>
+public sealed class DecoderLayer : IDisposable
+{
+    private readonly int _index;
+    private readonly ModelConfig _config;
+    private readonly Tensor _inputNorm;
+    private readonly Tensor _postAttentionNorm;
+    private readonly Tensor _qkvWeight;
+    private readonly Tensor? _qkvBias;
+    private readonly Tensor _oWeight;
+    private readonly Tensor? _oBias;
+    private readonly Tensor _gateUpWeight;
+    private readonly Tensor? _gateUpBias;
+    private readonly Tensor _downWeight;
+    private readonly Tensor? _downBias;
+    private readonly long _qSize;
+    private readonly long _kvSize;
+
+    public DecoderLayer(int index, ModelConfig config, IWeightSource weights, ScalarType dtype, Device device)
+    {
+        _index = index;
+        _config = config;
+        string p = $"model.layers.{index}.";
+        long h = config.HiddenSize;
+        long inter = config.IntermediateSize;
+        _qSize = (long)config.NumAttentionHeads * config.HeadDim;
+        _kvSize = (long)config.NumKeyValueHeads * config.HeadDim;
+        Tensor Load(string name, params long[] shape) => weights.Load(p + name, shape, dtype, device);
+
+        _inputNorm = Load("input_layernorm.weight", h);
+        _postAttentionNorm = Load("post_attention_layernorm.weight", h);
+        _qkvWeight = Concat(
+            Load("self_attn.q_proj.weight", _qSize, h),
+            Load("self_attn.k_proj.weight", _kvSize, h),
+            Load("self_attn.v_proj.weight", _kvSize, h));
+        if (config.QkvBias)
+        {
+            _qkvBias = Concat(
+                Load("self_attn.q_proj.bias", _qSize),
+                Load("self_attn.k_proj.bias", _kvSize),
+                Load("self_attn.v_proj.bias", _kvSize));
+        }
+        _oWeight = Load("self_attn.o_proj.weight", h, _qSize);
+        _oBias = config.OutputBias ? Load("self_attn.o_proj.bias", h) : null;
+        _gateUpWeight = Concat(Load("mlp.gate_proj.weight", inter, h), Load("mlp.up_proj.weight", inter, h));
+        _downWeight = Load("mlp.down_proj.weight", h, inter);
+        if (config.MlpBias)
+        {
+            _gateUpBias = Concat(Load("mlp.gate_proj.bias", inter), Load("mlp.up_proj.bias", inter));
+            _downBias = Load("mlp.down_proj.bias", h);
+        }
+    }
+
+    /// <summary>x [T, hidden] → [T, hidden].</summary>
+    public Tensor Forward(Tensor x, Tensor positions, RotaryEmbedding rope, AttentionMetadata meta, PagedKvCache cache)
+    {
+        long t = x.shape[0];
+        var normed = RmsNorm.Apply(x, _inputNorm, _config.RmsNormEps);
+        var qkv = linear(normed, _qkvWeight, _qkvBias);
+        var q = qkv.narrow(1, 0, _qSize).view(t, _config.NumAttentionHeads, _config.HeadDim);
+        var k = qkv.narrow(1, _qSize, _kvSize).view(t, _config.NumKeyValueHeads, _config.HeadDim);
+        var v = qkv.narrow(1, _qSize + _kvSize, _kvSize).view(t, _config.NumKeyValueHeads, _config.HeadDim);
+        q = rope.Apply(q, positions);
+        k = rope.Apply(k, positions);
+        var attention = PagedAttention.Forward(_index, q, k, v, meta, cache);
+        x = x + linear(attention, _oWeight, _oBias);
+
+        normed = RmsNorm.Apply(x, _postAttentionNorm, _config.RmsNormEps);
+        var gateUp = linear(normed, _gateUpWeight, _gateUpBias);
+        long inter = _config.IntermediateSize;
+        var activated = silu(gateUp.narrow(1, 0, inter)) * gateUp.narrow(1, inter, inter);
+        return x + linear(activated, _downWeight, _downBias);
+    }
+
+    private static Tensor Concat(params Tensor[] parts)
+    {
+        var joined = cat(parts, 0);
+        foreach (var part in parts)
+        {
+            part.Dispose();
+        }
+        return joined;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { _inputNorm, _postAttentionNorm, _qkvWeight, _qkvBias, _oWeight, _oBias, _gateUpWeight, _gateUpBias, _downWeight, _downBias })
+        {
+            t?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using Platform.Engine.KvCache;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace Platform.Engine.Model;
+
+/// <summary>
+/// Attention over the paged KV cache with grouped-query heads. New K/V are written to their slots first;
+/// decode tokens then attend as one padded batch gathered from the cache, and each multi-token chunk
+/// attends causally (by absolute position) to its context. Query heads are grouped as
+/// [kv_heads, group] so K/V are never repeated per query head.
+/// </summary>
+public static class PagedAttention
+{
+    /// <summary>q [T, heads, d], k/v [T, kv_heads, d] → [T, heads * d].</summary>
+    public static Tensor Forward(
+        int layer, Tensor q, Tensor k, Tensor v, AttentionMetadata meta, PagedKvCache cache)
+    {
+        cache.Write(layer, meta.SlotMapping, k, v);
+        long kvHeads = k.shape[1];
+        long headDim = q.shape[2];
+        long group = q.shape[1] / kvHeads;
+        var outputs = new List<Tensor>(meta.Chunks.Count + 1);
+
+        if (meta.NumDecodeTokens > 0)
+        {
+            long b = meta.NumDecodeTokens;
+            var slots = meta.DecodeContextSlots!;
+            long ctx = slots.shape[1];
+            var qd = q.narrow(0, 0, b).view(b, kvHeads, group, headDim);
+            var kd = cache.Keys(layer).index_select(0, slots.view(-1)).view(b, ctx, kvHeads, headDim).transpose(1, 2);
+            var vd = cache.Values(layer).index_select(0, slots.view(-1)).view(b, ctx, kvHeads, headDim).transpose(1, 2);
+            var od = scaled_dot_product_attention(qd, kd, vd, meta.DecodeMask);
+            outputs.Add(od.reshape(b, -1));
+        }
+
+        foreach (var chunk in meta.Chunks)
+        {
+            long n = chunk.QueryLength;
+            var qc = q.narrow(0, chunk.Row, n).view(n, kvHeads, group, headDim).permute(1, 2, 0, 3);
+            Tensor kc, vc;
+            if (chunk.ContextSlots is null)
+            {
+                kc = k.narrow(0, chunk.Row, n);
+                vc = v.narrow(0, chunk.Row, n);
+            }
+            else
+            {
+                kc = cache.Keys(layer).index_select(0, chunk.ContextSlots);
+                vc = cache.Values(layer).index_select(0, chunk.ContextSlots);
+            }
+            long ctx = kc.shape[0];
+            kc = kc.permute(1, 0, 2).unsqueeze(1).expand(kvHeads, group, ctx, headDim);
+            vc = vc.permute(1, 0, 2).unsqueeze(1).expand(kvHeads, group, ctx, headDim);
+            var oc = chunk.Mask is null
+                ? scaled_dot_product_attention(qc, kc, vc, is_casual: true)
+                : scaled_dot_product_attention(qc, kc, vc, chunk.Mask);
+            outputs.Add(oc.permute(2, 0, 1, 3).reshape(n, -1));
+        }
+        return outputs.Count == 1 ? outputs[0] : cat(outputs, 0);
+    }
+}

@@ -1,0 +1,97 @@
+using Platform.Engine.Tests.Reference;
+using Xunit.Abstractions;
+
+namespace Platform.Engine.Tests;
+
+public sealed class ModelRunnerTests(ITestOutputHelper output)
+{
+    private static readonly int[][] Prompts =
+    [
+        [1, 403, 407, 261, 378],
+        [1, 66, 85, 273, 339, 278, 294, 440, 359, 300, 266],
+        [1, 300],
+        [1, 285, 270, 405, 266, 461, 266, 340, 307, 333, 406, 314, 260, 277, 290, 300, 330, 302, 421, 335, 290, 278],
+    ];
+
+    [Fact]
+    public void Greedy_generation_equals_an_independent_full_forward_reference()
+    {
+        if (TestModels.Stories260K is not { } dir)
+        {
+            output.WriteLine(TestModels.Stories260KMissing);
+            return;
+        }
+        var reference = new ReferenceLlama(dir);
+        using var harness = RunnerHarness.Stories();
+        foreach (var prompt in Prompts)
+        {
+            var expected = reference.Greedy(prompt, 24, new HashSet<int>());
+            var actual = harness.GreedyBatch([prompt], 24)[0];
+            output.WriteLine(string.Join(",", actual));
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
+    public void A_sequence_gives_the_same_greedy_tokens_alone_and_in_a_batch_of_32_with_mixed_lengths()
+    {
+        if (TestModels.Stories260K is null)
+        {
+            output.WriteLine(TestModels.Stories260KMissing);
+            return;
+        }
+        using var harness = RunnerHarness.Stories();
+        var random = new Random(7);
+        var prompts = Enumerable.Range(0, 32)
+            .Select(i => (IReadOnlyList<int>)[1, .. Enumerable.Range(0, 1 + random.Next(60)).Select(_ => 3 + random.Next(509))])
+            .ToArray();
+        var batched = harness.GreedyBatch(prompts, 16);
+        foreach (int i in new[] { 0, 5, 17, 31 })
+        {
+            Assert.Equal(harness.GreedyBatch([prompts[i]], 16)[0], batched[i]);
+        }
+    }
+
+    [Fact]
+    public void Chunked_prefill_equals_one_shot_prefill()
+    {
+        if (TestModels.Stories260K is null)
+        {
+            output.WriteLine(TestModels.Stories260KMissing);
+            return;
+        }
+        using var harness = RunnerHarness.Stories();
+        foreach (int chunk in new[] { 1, 3, 7, 16 })
+        {
+            Assert.Equal(harness.GreedyBatch([Prompts[3]], 12)[0], harness.GreedyBatch([Prompts[3]], 12, chunk)[0]);
+        }
+    }
+
+    [Fact]
+    public void Incremental_decoding_logits_match_the_full_forward_pass()
+    {
+        if (TestModels.Stories260K is not { } dir)
+        {
+            output.WriteLine(TestModels.Stories260KMissing);
+            return;
+        }
+        var reference = new ReferenceLlama(dir);
+        using var harness = RunnerHarness.Stories();
+        var tokens = Prompts[1].ToList();
+        var blocks = harness.AllocateBlocks(tokens.Count + 8);
+        int computed = 0;
+        for (int step = 0; step < 8; step++)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var logits = harness.Runner.Execute([new(tokens, computed, tokens.Count - computed, blocks, true)])!;
+            var actual = logits[0].data<float>().ToArray();
+            var expected = reference.Forward(tokens)[^1];
+            for (int v = 0; v < expected.Length; v++)
+            {
+                Assert.True(Math.Abs(expected[v] - actual[v]) < 1e-3, $"step {step} logit {v}: {actual[v]} vs {expected[v]}");
+            }
+            computed = tokens.Count;
+            tokens.Add(Array.IndexOf(expected, expected.Max()));
+        }
+    }
+}

@@ -1,0 +1,30 @@
+namespace Platform.Engine.Tests;
+
+/// <summary>Locates the shared real checkpoint (../shared/models/stories260K/hf beside the repository).</summary>
+public static class TestModels
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    /// <summary>The stories260K Hugging Face directory, or null when this checkout has no shared/ beside it.</summary>
+    public static string? Stories260K
+    {
+        get
+        {
+            var dir = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "models", "stories260K", "hf"));
+            return File.Exists(Path.Combine(dir, "model.safetensors")) ? dir : null;
+        }
+    }
+
+    public const string Stories260KMissing =
+        "SKIPPED: ../shared/models/stories260K/hf not found beside the repository; this test needs the real checkpoint";
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("Platform.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -13,14 +13,10 @@ public sealed class ModelRunnerTests(ITestOutputHelper output)
         [1, 285, 270, 405, 266, 461, 266, 340, 307, 333, 406, 314, 260, 277, 290, 300, 330, 302, 421, 335, 290, 278],
     ];
 
-    [Fact]
+    [SkippableFact]
     public void Greedy_generation_equals_an_independent_full_forward_reference()
     {
-        if (TestModels.Stories260K is not { } dir)
-        {
-            output.WriteLine(TestModels.Stories260KMissing);
-            return;
-        }
+        var dir = TestModels.RequireStories260K();
         var reference = new ReferenceLlama(dir);
         using var harness = RunnerHarness.Stories();
         foreach (var prompt in Prompts)
@@ -32,14 +28,10 @@ public sealed class ModelRunnerTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_sequence_gives_the_same_greedy_tokens_alone_and_in_a_batch_of_32_with_mixed_lengths()
     {
-        if (TestModels.Stories260K is null)
-        {
-            output.WriteLine(TestModels.Stories260KMissing);
-            return;
-        }
+        TestModels.RequireStories260K();
         using var harness = RunnerHarness.Stories();
         var random = new Random(7);
         var prompts = Enumerable.Range(0, 32)
@@ -52,14 +44,10 @@ public sealed class ModelRunnerTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Chunked_prefill_equals_one_shot_prefill()
     {
-        if (TestModels.Stories260K is null)
-        {
-            output.WriteLine(TestModels.Stories260KMissing);
-            return;
-        }
+        TestModels.RequireStories260K();
         using var harness = RunnerHarness.Stories();
         foreach (int chunk in new[] { 1, 3, 7, 16 })
         {
@@ -67,14 +55,10 @@ public sealed class ModelRunnerTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Incremental_decoding_logits_match_the_full_forward_pass()
     {
-        if (TestModels.Stories260K is not { } dir)
-        {
-            output.WriteLine(TestModels.Stories260KMissing);
-            return;
-        }
+        var dir = TestModels.RequireStories260K();
         var reference = new ReferenceLlama(dir);
         using var harness = RunnerHarness.Stories();
         var tokens = Prompts[1].ToList();

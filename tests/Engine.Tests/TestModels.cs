@@ -15,8 +15,13 @@ public static class TestModels
         }
     }
 
-    public const string Stories260KMissing =
-        "SKIPPED: ../shared/models/stories260K/hf not found beside the repository; this test needs the real checkpoint";
+    /// <summary>The checkpoint's directory; skips the calling [SkippableFact] when it is absent.</summary>
+    public static string RequireStories260K()
+    {
+        var dir = Stories260K;
+        Skip.If(dir is null, "needs the real checkpoint at ../shared/models/stories260K/hf beside the repository");
+        return dir!;
+    }
 
     private static string FindRoot()
     {

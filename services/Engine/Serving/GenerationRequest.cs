@@ -1,0 +1,14 @@
+using Platform.Engine.Sampling;
+
+namespace Platform.Engine.Serving;
+
+/// <summary>
+/// A request to the engine: prompt token ids (tokenized by the caller, so chunk boundaries and chat
+/// templates stay exact), sampling parameters, and the cache salt that keeps prefix reuse apart between
+/// adapters and tenants.
+/// </summary>
+public sealed record GenerationRequest(string RequestId, IReadOnlyList<int> PromptTokenIds, SamplingParams Sampling)
+{
+    /// <summary>Extra prefix-cache key: KV computed under one salt is never reused under another.</summary>
+    public ulong CacheSalt { get; init; }
+}

@@ -1,0 +1,6 @@
+namespace Platform.Tokenizers;
+
+internal sealed class FuseDecoder : IDecoder
+{
+    public List<string> DecodeChain(List<string> tokens) => [string.Concat(tokens)];
+}

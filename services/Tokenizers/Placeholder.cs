@@ -1,1 +1,0 @@
-namespace Platform.Tokenizers; internal static class Placeholder { }

@@ -1,1 +1,0 @@
-namespace Platform.Engine.Scheduling; internal static class Placeholder { }

@@ -15,6 +15,9 @@ public sealed record GenerationEvent(string RequestId, SampledToken? Token, stri
     /// <summary>The stop string or stop token id that ended the request, when one did.</summary>
     public string? StopReason { get; init; }
 
+    /// <summary>On the final event of a request that asked for it: the KV of its computed tokens.</summary>
+    public KvSnapshot? Kv { get; init; }
+
     public bool IsFinal => Finish is not null;
 }
 

@@ -11,4 +11,7 @@ public sealed record GenerationRequest(string RequestId, IReadOnlyList<int> Prom
 {
     /// <summary>Extra prefix-cache key: KV computed under one salt is never reused under another.</summary>
     public ulong CacheSalt { get; init; }
+
+    /// <summary>Hand the request's KV out with its final event (the prefill side of a phase split).</summary>
+    public bool ExportKv { get; init; }
 }

@@ -1,0 +1,51 @@
+using System.Threading.Channels;
+using Platform.Engine.Sampling;
+using Platform.Engine.Scheduling;
+using Platform.Tokenizers;
+
+namespace Platform.Engine.Serving;
+
+/// <summary>The engine's state for one request: its sequence, sampling stream, detokenizer and output channel.</summary>
+internal sealed class ActiveRequest
+{
+    private readonly Channel<GenerationEvent> _events = Channel.CreateUnbounded<GenerationEvent>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+
+    public ActiveRequest(GenerationRequest request, Sequence sequence, int maxTokens, Tokenizer? tokenizer, long arrivalTimestamp)
+    {
+        Request = request;
+        Sequence = sequence;
+        MaxTokens = maxTokens;
+        Sampling = new SamplingState(request.Sampling);
+        Detokenizer = tokenizer is null ? null : new IncrementalDetokenizer(tokenizer, request.PromptTokenIds, skipSpecialTokens: true);
+        StopStrings = new StopStringMatcher(request.Sampling.StopStrings);
+        ArrivalTimestamp = arrivalTimestamp;
+    }
+
+    public GenerationRequest Request { get; }
+    public Sequence Sequence { get; }
+    public int MaxTokens { get; }
+    public SamplingState Sampling { get; }
+    public IncrementalDetokenizer? Detokenizer { get; }
+    public StopStringMatcher StopStrings { get; }
+    public long ArrivalTimestamp { get; }
+    public long? FirstTokenTimestamp { get; set; }
+    public int CompletionTokens { get; set; }
+    /// <summary>Set from any thread; the engine loop drops the request at its next look.</summary>
+    public volatile bool CancelRequested;
+    public bool Finished { get; private set; }
+
+    public ChannelReader<GenerationEvent> Reader => _events.Reader;
+
+    public Usage Usage => new(Sequence.PromptLength, CompletionTokens, Sequence.NumCachedPromptTokens);
+
+    public void Emit(GenerationEvent e)
+    {
+        _events.Writer.TryWrite(e);
+        if (e.IsFinal)
+        {
+            Finished = true;
+            _events.Writer.TryComplete();
+        }
+    }
+}

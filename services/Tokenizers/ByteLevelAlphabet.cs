@@ -6,7 +6,7 @@ namespace Platform.Tokenizers;
 /// GPT-2's reversible byte-to-character table: printable Latin-1 bytes map to themselves, the other
 /// 68 bytes to U+0100 upwards, so any byte string becomes a string with no spaces or control characters.
 /// </summary>
-internal static class ByteLevelAlphabet
+public static class ByteLevelAlphabet
 {
     private static readonly char[] ByteToChar = BuildTable();
     private static readonly Dictionary<char, byte> CharToByte = BuildReverse();

@@ -86,7 +86,7 @@ public sealed class EngineTests
         using var engine = Stories(options);
         var prompts = Enumerable.Range(0, 8).Select(i => (IReadOnlyList<int>)[1, 403 + i, 407, 261, 378, 300 + i]).ToArray();
         var expected = prompts.Select((p, i) => Run(engine, Greedy($"alone{i}", p, 40))[0].TokenIds).ToArray();
-        long tensorsBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        long tensorsBefore = torch.Tensor.TotalCount;
         var results = Run(engine, [.. prompts.Select((p, i) => Greedy($"batch{i}", p, 40))]);
         Assert.True(engine.Stats().NumPreemptions > 0, "the test should force preemption");
         for (int i = 0; i < prompts.Length; i++)
@@ -94,7 +94,7 @@ public sealed class EngineTests
             Assert.Equal(expected[i], results[i].TokenIds);
         }
         Assert.Equal(engine.Stats().NumTotalBlocks, engine.Stats().NumFreeBlocks);
-        Assert.Equal(tensorsBefore, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.Equal(tensorsBefore, torch.Tensor.TotalCount);
     }
 
     [SkippableFact]

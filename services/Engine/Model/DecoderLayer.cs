@@ -65,24 +65,25 @@ public sealed class DecoderLayer : IDisposable
     }
 
     /// <summary>x [T, hidden] → [T, hidden].</summary>
-    public Tensor Forward(Tensor x, Tensor positions, RotaryEmbedding rope, AttentionMetadata meta, PagedKvCache cache)
+    public Tensor Forward(Tensor x, RotaryAngles angles, AttentionMetadata meta, PagedKvCache cache)
     {
         long t = x.shape[0];
         var normed = RmsNorm.Apply(x, _inputNorm, _config.RmsNormEps);
-        var qkv = linear(normed, _qkvWeight, _qkvBias);
-        var q = qkv.narrow(1, 0, _qSize).view(t, _config.NumAttentionHeads, _config.HeadDim);
-        var k = qkv.narrow(1, _qSize, _kvSize).view(t, _config.NumKeyValueHeads, _config.HeadDim);
-        var v = qkv.narrow(1, _qSize + _kvSize, _kvSize).view(t, _config.NumKeyValueHeads, _config.HeadDim);
-        q = rope.Apply(q, positions);
-        k = rope.Apply(k, positions);
+        var qkv = Projection.Apply(normed, _qkvWeight, _qkvBias);
+        int heads = _config.NumAttentionHeads, kvHeads = _config.NumKeyValueHeads;
+        // q and k sit side by side in the fused projection: rotate them in one go.
+        var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, _qSize + _kvSize).view(t, heads + kvHeads, _config.HeadDim), angles);
+        var q = qk.narrow(1, 0, heads);
+        var k = qk.narrow(1, heads, kvHeads);
+        var v = qkv.narrow(1, _qSize + _kvSize, _kvSize).view(t, kvHeads, _config.HeadDim);
         var attention = PagedAttention.Forward(_index, q, k, v, meta, cache);
-        x = x + linear(attention, _oWeight, _oBias);
+        x = x + Projection.Apply(attention, _oWeight, _oBias);
 
         normed = RmsNorm.Apply(x, _postAttentionNorm, _config.RmsNormEps);
-        var gateUp = linear(normed, _gateUpWeight, _gateUpBias);
+        var gateUp = Projection.Apply(normed, _gateUpWeight, _gateUpBias);
         long inter = _config.IntermediateSize;
         var activated = silu(gateUp.narrow(1, 0, inter)) * gateUp.narrow(1, inter, inter);
-        return x + linear(activated, _downWeight, _downBias);
+        return x + Projection.Apply(activated, _downWeight, _downBias);
     }
 
     private static Tensor Concat(params Tensor[] parts)

@@ -2,7 +2,6 @@ using Platform.Engine.Configuration;
 using Platform.Engine.KvCache;
 using Platform.Engine.Loading;
 using static TorchSharp.torch;
-using static TorchSharp.torch.nn.functional;
 
 namespace Platform.Engine.Model;
 
@@ -54,15 +53,16 @@ public sealed class LlamaModel : IDisposable
     public Tensor Forward(Tensor inputIds, Tensor positions, AttentionMetadata meta, PagedKvCache cache)
     {
         var x = Embed(inputIds);
+        var angles = Rope.Lookup(positions);
         foreach (var layer in Layers)
         {
-            x = layer.Forward(x, positions, Rope, meta, cache);
+            x = layer.Forward(x, angles, meta, cache);
         }
         return RmsNorm.Apply(x, _norm, Config.RmsNormEps);
     }
 
     /// <summary>Float32 logits [N, vocab] for the given hidden rows.</summary>
-    public Tensor Logits(Tensor hidden) => linear(hidden, _lmHead).to(ScalarType.Float32);
+    public Tensor Logits(Tensor hidden) => Projection.Apply(hidden, _lmHead).to(ScalarType.Float32);
 
     public void Dispose()
     {

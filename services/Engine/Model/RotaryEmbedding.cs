@@ -23,7 +23,9 @@ public sealed class RotaryEmbedding : IDisposable
         var freqs = outer(positions, tensor(invFreq));
         var emb = cat([freqs, freqs], 1);
         _cos = emb.cos().to(dtype, device).DetachFromDisposeScope();
-        _sin = emb.sin().to(dtype, device).DetachFromDisposeScope();
+        // sin with the first half negated: rotate_half(x) * sin == roll(x, d/2) * signed sin.
+        var sin = freqs.sin();
+        _sin = cat([sin.neg(), sin], 1).to(dtype, device).DetachFromDisposeScope();
     }
 
     /// <summary>Per-pair inverse frequencies after rope_scaling, as HF's rope init functions compute them.</summary>
@@ -65,21 +67,13 @@ public sealed class RotaryEmbedding : IDisposable
         return inv;
     }
 
-    /// <summary>Rotates <paramref name="x"/> [tokens, heads, head_dim] at <paramref name="positions"/> [tokens].</summary>
-    public Tensor Apply(Tensor x, Tensor positions)
-    {
-        var cos = _cos.index_select(0, positions).unsqueeze(1);
-        var sin = _sin.index_select(0, positions).unsqueeze(1);
-        return x * cos + RotateHalf(x) * sin;
-    }
+    /// <summary>The cos/sin rows of one step's positions [tokens]: looked up once, used by every layer.</summary>
+    public RotaryAngles Lookup(Tensor positions) =>
+        new(_cos.index_select(0, positions).unsqueeze(1), _sin.index_select(0, positions).unsqueeze(1));
 
-    private static Tensor RotateHalf(Tensor x)
-    {
-        long half = x.shape[^1] / 2;
-        var x1 = x.narrow(-1, 0, half);
-        var x2 = x.narrow(-1, half, half);
-        return cat([x2.neg(), x1], -1);
-    }
+    /// <summary>Rotates <paramref name="x"/> [tokens, heads, head_dim]: x * cos + rotate_half(x) * sin.</summary>
+    public static Tensor Apply(Tensor x, RotaryAngles angles) =>
+        x * angles.Cos + x.roll(x.shape[^1] / 2, -1) * angles.SignedSin;
 
     public void Dispose()
     {

@@ -12,11 +12,12 @@ lib="$native/libLibTorchSharp.so"
 shim_name=libtorchsharp_stdcxx_shim.so
 [ -f "$lib" ] || { echo "setup-torchsharp: $lib not found (restore first)" >&2; exit 1; }
 
-libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+# No early exits in these pipes: under pipefail the writer's SIGPIPE would fail the script.
+libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {found = $NF} END {print found}')
 if [ -n "$libstdcxx" ] && grep -q GLIBCXX_3.4.32 "$libstdcxx"; then
   exit 0  # new enough: the library loads as shipped
 fi
-if readelf -d "$lib" 2>/dev/null | grep -q "$shim_name"; then
+if [ -n "$(readelf -d "$lib" 2>/dev/null | grep "$shim_name")" ]; then
   exit 0  # already patched
 fi
 

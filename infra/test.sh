@@ -13,8 +13,7 @@ status=0
 dotnet test Platform.sln --no-build --configuration "$CONFIGURATION" --verbosity quiet -nologo \
   --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
 
-# One closing line over all test projects.
-awk '/(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
-       gsub(",", ""); f += $4; p += $6; s += $8 }
+# One closing line over all test projects, from each run's summary block.
+awk '/^ +Passed: +[0-9]+ *$/ {p += $2} /^ +Failed: +[0-9]+ *$/ {f += $2} /^ +Skipped: +[0-9]+ *$/ {s += $2}
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 exit $status

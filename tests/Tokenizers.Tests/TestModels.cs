@@ -29,7 +29,14 @@ internal static class TestModels
     private static readonly Lazy<Tokenizer?> Stories = new(() =>
         Stories260KDirectory is { } dir ? Tokenizer.FromDirectory(dir) : null);
 
-    /// <summary>The loaded stories260K tokenizer, or null after telling the test output why the test does nothing.</summary>
+    /// <summary>The loaded stories260K tokenizer; skips the calling [SkippableFact] when it is absent.</summary>
+    public static Tokenizer RequireStories260K()
+    {
+        Skip.If(Stories.Value is null, "needs the real tokenizer at ../shared/models/stories260K/hf beside the repository");
+        return Stories.Value!;
+    }
+
+    /// <summary>The loaded stories260K tokenizer, or null after telling the test output why it is left out.</summary>
     public static Tokenizer? Stories260K(ITestOutputHelper output)
     {
         if (Stories.Value is null)

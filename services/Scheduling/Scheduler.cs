@@ -7,7 +7,7 @@ namespace Platform.Engine.Scheduling;
 /// <c>TokenCount - NumComputedTokens</c> tokens, so prefill, chunked prefill, decode, prefix hits and
 /// imported KV are one code path. Not thread-safe: every call comes from the engine loop.
 /// </summary>
-public sealed class Scheduler
+public sealed partial class Scheduler
 {
     private readonly SortedSet<Sequence> _waiting = new(ArrivalOrderComparer.Instance);
     private readonly SortedSet<Sequence> _running = new(ArrivalOrderComparer.Instance);
@@ -35,7 +35,7 @@ public sealed class Scheduler
     public int NumRunning => _running.Count;
 
     /// <summary>True while any sequence is waiting or running: the engine loop has work.</summary>
-    public bool HasUnfinishedSequences => _waiting.Count + _running.Count > 0;
+    public bool HasUnfinishedSequences => _waiting.Count + _running.Count + _importing.Count > 0;
 
     /// <summary>
     /// The most tokens one sequence may have: the whole pool. Add rejects longer prompts, and the engine
@@ -64,8 +64,7 @@ public sealed class Scheduler
     /// </summary>
     public bool TryAddPrecomputed(Sequence sequence, int numComputedTokens)
     {
-        ValidateNew(sequence);
-        ArgumentOutOfRangeException.ThrowIfNegative(numComputedTokens);
+        ArgumentNullException.ThrowIfNull(sequence);
         if (numComputedTokens >= sequence.TokenCount)
         {
             throw new ArgumentOutOfRangeException(
@@ -73,15 +72,12 @@ public sealed class Scheduler
                 $"{sequence} would have nothing left to compute; import at most TokenCount - 1 = {sequence.TokenCount - 1} tokens so a step yields logits.");
         }
 
-        if (_running.Count >= Options.MaxRunningSequences || !KvCache.TryAllocate(sequence, numComputedTokens, []))
+        if (!TryReserveForImport(sequence, numComputedTokens))
         {
             return false;
         }
 
-        Accept(sequence);
-        sequence.NumComputedTokens = numComputedTokens;
-        sequence.Status = SequenceStatus.Running;
-        _running.Add(sequence);
+        CompleteImport(sequence);
         return true;
     }
 
@@ -102,6 +98,7 @@ public sealed class Scheduler
 
         _waiting.Remove(sequence);
         _running.Remove(sequence);
+        _importing.Remove(sequence);
         KvCache.Free(sequence);
         sequence.Status = SequenceStatus.Finished;
     }
@@ -200,7 +197,7 @@ public sealed class Scheduler
 
     private void AdmitWaiting(List<ScheduledChunk> chunks, ref int budget)
     {
-        while (budget > 0 && _running.Count < Options.MaxRunningSequences && _waiting.Count > 0)
+        while (budget > 0 && _running.Count + _importing.Count < Options.MaxRunningSequences && _waiting.Count > 0)
         {
             var sequence = _waiting.Min!;
             var hits = KvCache.FindCachedPrefix(sequence);

@@ -10,6 +10,9 @@ public enum SequenceStatus
     /// <summary>Admitted: holds KV blocks and is scheduled every step while it has tokens to compute.</summary>
     Running,
 
+    /// <summary>Holds blocks for KV computed elsewhere that is still being written; not scheduled, never preempted.</summary>
+    Importing,
+
     /// <summary>Finished or cancelled; its blocks are back in the pool.</summary>
     Finished,
 }

@@ -20,25 +20,7 @@ public sealed class CheckpointLoadingTests : IDisposable
     {
         var config = JsonSerializer.Deserialize<ModelConfig>(TinyConfig)!;
         using var dummy = new DummyWeights(5);
-        var list = new List<(string, Tensor)>();
-        void Add(string name, params long[] shape) => list.Add((name, dummy.Load(name, shape, ScalarType.Float32, CPU)));
-        Add("model.embed_tokens.weight", 32, 16);
-        for (int l = 0; l < 2; l++)
-        {
-            string p = $"model.layers.{l}.";
-            Add(p + "input_layernorm.weight", 16);
-            Add(p + "post_attention_layernorm.weight", 16);
-            Add(p + "self_attn.q_proj.weight", 16, 16);
-            Add(p + "self_attn.k_proj.weight", 8, 16);
-            Add(p + "self_attn.v_proj.weight", 8, 16);
-            Add(p + "self_attn.o_proj.weight", 16, 16);
-            Add(p + "mlp.gate_proj.weight", 24, 16);
-            Add(p + "mlp.up_proj.weight", 24, 16);
-            Add(p + "mlp.down_proj.weight", 16, 24);
-        }
-        Add("model.norm.weight", 16);
-        Add("lm_head.weight", 32, 16);
-        return list;
+        return [.. CheckpointLayout.Tensors(config).Select(t => (t.Name, dummy.Load(t.Name, t.Shape, ScalarType.Float32, CPU)))];
     }
 
     private void WriteModel(IReadOnlyList<(string Name, Tensor Tensor)> weights)

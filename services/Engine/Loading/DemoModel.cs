@@ -46,24 +46,9 @@ public static class DemoModel
             model_max_length = Config.MaxPositionEmbeddings,
         }, options));
         using var weights = new DummyWeights(seed);
-        var names = new List<(string, Tensor)>();
-        void Add(string name, params long[] shape) => names.Add((name, weights.Load(name, shape, ScalarType.Float32, CPU)));
-        long h = Config.HiddenSize, inter = Config.IntermediateSize, kv = Config.NumKeyValueHeads * Config.HeadDim;
-        Add("model.embed_tokens.weight", Config.VocabSize, h);
-        for (int l = 0; l < Config.NumHiddenLayers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            Add(p + "input_layernorm.weight", h);
-            Add(p + "self_attn.q_proj.weight", h, h);
-            Add(p + "self_attn.k_proj.weight", kv, h);
-            Add(p + "self_attn.v_proj.weight", kv, h);
-            Add(p + "self_attn.o_proj.weight", h, h);
-            Add(p + "post_attention_layernorm.weight", h);
-            Add(p + "mlp.gate_proj.weight", inter, h);
-            Add(p + "mlp.up_proj.weight", inter, h);
-            Add(p + "mlp.down_proj.weight", h, inter);
-        }
-        Add("model.norm.weight", h);
+        var names = CheckpointLayout.Tensors(Config)
+            .Select(t => (t.Name, weights.Load(t.Name, t.Shape, ScalarType.Float32, CPU)))
+            .ToList();
         SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), names, new Dictionary<string, string> { ["format"] = "pt" });
         foreach (var (_, t) in names)
         {

@@ -7,43 +7,86 @@ namespace Platform.Engine.Serving;
 public sealed partial class LlmEngine
 {
     /// <summary>
-    /// Continues a request whose prompt KV was computed elsewhere (the decode side of a phase split):
-    /// <paramref name="kv"/> holds the prompt's KV and <paramref name="firstToken"/> the token sampled from
-    /// it; the stream starts with that token. Returns null, holding nothing, when the KV cache has no room.
+    /// Reserves KV blocks for a request whose prompt is computed elsewhere (the decode side of a phase
+    /// split). Null, holding nothing, when the cache or the running batch has no room: the caller answers
+    /// RESOURCE_EXHAUSTED at once so the router can pick another instance.
     /// </summary>
-    public RequestStream? TryImportRequest(GenerationRequest request, SampledToken firstToken, KvSnapshot kv)
+    public KvImport? TryBeginImport(GenerationRequest request)
     {
-        var prompt = request.PromptTokenIds;
-        if (kv.NumTokens != prompt.Count || kv.Layers.Count != Model.Config.NumHiddenLayers)
-        {
-            throw new ArgumentException(
-                $"imported KV covers {kv.NumTokens} tokens in {kv.Layers.Count} layers; the request has {prompt.Count} prompt tokens and the model {Model.Config.NumHiddenLayers} layers");
-        }
-        var active = Admit(request, prompt);
+        var active = Admit(request, request.PromptTokenIds);
         lock (_stepLock)
         {
-            var sequence = active.Sequence;
-            sequence.AppendToken(firstToken.TokenId);
-            if (!_scheduler.TryAddPrecomputed(sequence, kv.NumTokens))
+            if (!_scheduler.TryReserveForImport(active.Sequence, active.Sequence.PromptLength))
             {
                 _requests.TryRemove(request.RequestId, out _);
                 return null;
             }
-            for (int layer = 0; layer < kv.Layers.Count; layer++)
+            _bySequence[active.Sequence.Id] = active;
+            return new KvImport(this, active, Model.Config.NumHiddenLayers);
+        }
+    }
+
+    /// <summary>Imports a whole prompt's KV at once and starts decoding; null when there is no room.</summary>
+    public RequestStream? TryImportRequest(GenerationRequest request, SampledToken firstToken, KvSnapshot kv)
+    {
+        if (kv.Layers.Count != Model.Config.NumHiddenLayers)
+        {
+            throw new ArgumentException($"imported KV has {kv.Layers.Count} layers; the model has {Model.Config.NumHiddenLayers}");
+        }
+        using var import = TryBeginImport(request);
+        if (import is null)
+        {
+            return null;
+        }
+        for (int layer = 0; layer < kv.Layers.Count; layer++)
+        {
+            import.WriteLayer(layer, kv.Layers[layer].Keys, kv.Layers[layer].Values);
+        }
+        return import.Commit(firstToken);
+    }
+
+    internal void WriteImportedLayer(KvImport import, int layer, Tensor keys, Tensor values)
+    {
+        // Under the step lock: the cache tensors are shared with the running batch.
+        lock (_stepLock)
+        {
+            if (import.Active.Finished)
             {
-                Cache.ImportLayer(layer, sequence.BlockTable, kv.Layers[layer].Keys, kv.Layers[layer].Values);
+                throw new InvalidOperationException($"request {import.RequestId} ended (cancelled) while its KV was being imported");
             }
-            _bySequence[sequence.Id] = active;
-            _promptTokens += sequence.PromptLength;
+            Cache.ImportLayer(layer, import.Active.Sequence.BlockTable, keys, values);
+        }
+    }
+
+    internal RequestStream CommitImport(KvImport import, SampledToken firstToken)
+    {
+        var active = import.Active;
+        lock (_stepLock)
+        {
+            if (active.Finished)
+            {
+                return new RequestStream(active.Request.RequestId, active.Reader);
+            }
+            active.Sequence.AppendToken(firstToken.TokenId);
+            _scheduler.CompleteImport(active.Sequence);
+            _promptTokens += active.Sequence.PromptLength;
             // The first token was drawn on the other side: keep a seeded request's random stream in step.
-            if (!request.Sampling.IsGreedy)
+            if (!active.Request.Sampling.IsGreedy)
             {
                 active.Sampling.Random.NextDouble();
             }
             Stream(active, firstToken);
         }
         _workSignal.Release();
-        return new RequestStream(request.RequestId, active.Reader);
+        return new RequestStream(active.Request.RequestId, active.Reader);
+    }
+
+    internal void AbortImport(KvImport import, string reason)
+    {
+        lock (_stepLock)
+        {
+            Complete(import.Active, FinishReason.Error, reason, "");
+        }
     }
 
     /// <summary>Copies the KV of a sequence's computed positions to the CPU.</summary>

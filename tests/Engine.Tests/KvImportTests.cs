@@ -56,4 +56,46 @@ public sealed class KvImportTests
         using var again = decode.TryBeginImport(Greedy("b", prompt, 4));
         Assert.NotNull(again);
     }
+
+    private sealed class CollectingSink : Execution.IKvLayerSink
+    {
+        public List<(int Layer, TorchSharp.torch.Tensor Keys, TorchSharp.torch.Tensor Values)> Layers { get; } = [];
+
+        public void OnLayer(int layer, TorchSharp.torch.Tensor keys, TorchSharp.torch.Tensor values) => Layers.Add((layer, keys, values));
+    }
+
+    [SkippableFact]
+    public void Prefill_streams_each_layer_during_the_step_and_the_streamed_kv_decodes_like_colocated()
+    {
+        using var prefill = Stories(new EngineOptions { KvCacheBytes = 8L << 20, MaxBatchedTokens = 8 });
+        using var decode = Stories();
+        var prompt = prefill.Tokenizer!.Encode("Tom had a big red truck and a small blue car");
+        var colocated = Run(prefill, Greedy("colocated", prompt, 16))[0];
+
+        var sink = new CollectingSink();
+        var stream = prefill.AddRequest(Greedy("prefill", prompt, 1) with { KvLayerSink = sink, ExportKv = true });
+        int steps = 0;
+        while (sink.Layers.Count == 0)
+        {
+            prefill.Step();
+            steps++;
+        }
+        // Chunked prefill (8-token budget) streams nothing until the chunk that completes the prompt, then
+        // every layer in order within that one step.
+        Assert.True((prompt.Length - prefill.Stats().PrefixCacheHits + 7) / 8 == steps, $"{steps} steps for {prompt.Length} tokens, {prefill.Stats().PrefixCacheHits} cached");
+        Assert.Equal(Enumerable.Range(0, prefill.Model.Config.NumHiddenLayers), sink.Layers.Select(l => l.Layer));
+        Assert.True(stream.Events.TryRead(out var final));
+        using var kv = final!.Kv!;
+        using var import = decode.TryBeginImport(Greedy("decode", prompt, 16))!;
+        foreach (var (layer, keys, values) in sink.Layers)
+        {
+            Assert.True(keys.equal(kv.Layers[layer].Keys).all().item<bool>() && values.equal(kv.Layers[layer].Values).all().item<bool>());
+            import.WriteLayer(layer, keys, values);
+            keys.Dispose();
+            values.Dispose();
+        }
+        var decoded = import.Commit(final.Token!);
+        Drain(decode);
+        Assert.Equal(colocated.TokenIds, decoded.CollectAsync().GetAwaiter().GetResult().TokenIds);
+    }
 }

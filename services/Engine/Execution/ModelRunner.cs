@@ -59,7 +59,16 @@ public sealed class ModelRunner
         using var scope = NewDisposeScope();
         var device = Model.Device;
         var meta = BuildMetadata(chunks, order, slotMapping, device);
-        var hidden = Model.Forward(tensor(inputIds, device: device), tensor(positions, device: device), meta, Cache);
+        var sinks = chunks.Where(c => c.LayerSink is not null).ToArray();
+        Action<int>? afterLayer = sinks.Length == 0 ? null : layer =>
+        {
+            foreach (var c in sinks)
+            {
+                var (k, v) = Cache.ExportLayer(layer, c.BlockTable, c.Start + c.Count);
+                c.LayerSink!.OnLayer(layer, k.cpu().DetachFromDisposeScope(), v.cpu().DetachFromDisposeScope());
+            }
+        };
+        var hidden = Model.Forward(tensor(inputIds, device: device), tensor(positions, device: device), meta, Cache, afterLayer);
         var sampleRows = Enumerable.Range(0, chunks.Count).Where(i => chunks[i].Sample).Select(i => (long)sampleRowOfChunk[i]).ToArray();
         if (sampleRows.Length == 0)
         {

@@ -49,14 +49,18 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Embeds token ids [T] → hidden states [T, hidden].</summary>
     public Tensor Embed(Tensor inputIds) => _embedTokens.index_select(0, inputIds);
 
-    /// <summary>Runs every layer over one step's tokens; returns the final-normed hidden states [T, hidden].</summary>
-    public Tensor Forward(Tensor inputIds, Tensor positions, AttentionMetadata meta, PagedKvCache cache)
+    /// <summary>
+    /// Runs every layer over one step's tokens; returns the final-normed hidden states [T, hidden].
+    /// <paramref name="afterLayer"/> runs once each layer's K/V are in the cache.
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, Tensor positions, AttentionMetadata meta, PagedKvCache cache, Action<int>? afterLayer = null)
     {
         var x = Embed(inputIds);
         var angles = Rope.Lookup(positions);
-        foreach (var layer in Layers)
+        for (int i = 0; i < Layers.Count; i++)
         {
-            x = layer.Forward(x, angles, meta, cache);
+            x = Layers[i].Forward(x, angles, meta, cache);
+            afterLayer?.Invoke(i);
         }
         return RmsNorm.Apply(x, _norm, Config.RmsNormEps);
     }

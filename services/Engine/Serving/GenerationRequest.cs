@@ -14,4 +14,10 @@ public sealed record GenerationRequest(string RequestId, IReadOnlyList<int> Prom
 
     /// <summary>Hand the request's KV out with its final event (the prefill side of a phase split).</summary>
     public bool ExportKv { get; init; }
+
+    /// <summary>
+    /// Streams the prompt's KV layer by layer during the step that completes the prompt, while later
+    /// layers still compute (the prefill side of a phase split).
+    /// </summary>
+    public Execution.IKvLayerSink? KvLayerSink { get; init; }
 }

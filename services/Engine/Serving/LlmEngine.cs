@@ -141,8 +141,8 @@ public sealed partial class LlmEngine : IDisposable
                 return false;
             }
             _steps++;
-            var chunks = output.Chunks
-                .Select(c => new RunnerChunk(c.Sequence.TokenIds, c.Start, c.Count, c.Sequence.BlockTable, c.SamplesNextToken))
+            var chunks = output.Chunks.Select(c => new RunnerChunk(
+                    c.Sequence.TokenIds, c.Start, c.Count, c.Sequence.BlockTable, c.SamplesNextToken, LayerSinkFor(c)))
                 .ToList();
             using var scope = NewDisposeScope();
             Tensor? logits;
@@ -207,6 +207,12 @@ public sealed partial class LlmEngine : IDisposable
                 kv.NumTotalBlocks, kv.PrefixCacheQueries, kv.PrefixCacheHits, _preemptions, _promptTokens, _generationTokens, _steps);
         }
     }
+
+    /// <summary>The request's layer sink, on the chunk that first completes its prompt.</summary>
+    private IKvLayerSink? LayerSinkFor(ScheduledChunk chunk) =>
+        chunk.End == chunk.Sequence.PromptLength && chunk.Sequence.NumGeneratedTokens == 0
+            ? _bySequence[chunk.Sequence.Id].Request.KvLayerSink
+            : null;
 
     private ActiveRequest Admit(GenerationRequest request, IReadOnlyList<int> prompt)
     {

@@ -26,12 +26,14 @@ public static class PagedAttention
         {
             long b = meta.NumDecodeTokens;
             var slots = meta.DecodeContextSlots!;
-            long ctx = slots.shape[1];
-            var qd = q.narrow(0, 0, b).view(b, kvHeads, group, headDim);
-            var kd = cache.Keys(layer).index_select(0, slots.view(-1)).view(b, ctx, kvHeads, headDim).transpose(1, 2);
-            var vd = cache.Values(layer).index_select(0, slots.view(-1)).view(b, ctx, kvHeads, headDim).transpose(1, 2);
-            var od = scaled_dot_product_attention(qd, kd, vd, meta.DecodeMask);
-            outputs.Add(od.reshape(b, -1));
+            if (PagedDecodeAttention.CanApply(q, cache.Keys(layer), cache.Values(layer)))
+            {
+                outputs.Add(PagedDecodeAttention.Forward(q.narrow(0, 0, b), cache.Keys(layer), cache.Values(layer), slots, meta.DecodeMask!));
+            }
+            else
+            {
+                outputs.Add(GatheredDecode(layer, q, b, slots, meta.DecodeMask, cache, kvHeads, group, headDim));
+            }
         }
 
         foreach (var chunk in meta.Chunks)
@@ -58,5 +60,16 @@ public static class PagedAttention
             outputs.Add(oc.permute(2, 0, 1, 3).reshape(n, -1));
         }
         return outputs.Count == 1 ? outputs[0] : cat(outputs, 0);
+    }
+
+    /// <summary>The torch path for devices and dtypes the C# kernel does not serve: gather each sequence's K/V into a padded batch.</summary>
+    private static Tensor GatheredDecode(
+        int layer, Tensor q, long b, Tensor slots, Tensor? mask, PagedKvCache cache, long kvHeads, long group, long headDim)
+    {
+        long ctx = slots.shape[1];
+        var qd = q.narrow(0, 0, b).view(b, kvHeads, group, headDim);
+        var kd = cache.Keys(layer).index_select(0, slots.view(-1)).view(b, ctx, kvHeads, headDim).transpose(1, 2);
+        var vd = cache.Values(layer).index_select(0, slots.view(-1)).view(b, ctx, kvHeads, headDim).transpose(1, 2);
+        return scaled_dot_product_attention(qd, kd, vd, mask).reshape(b, -1);
     }
 }

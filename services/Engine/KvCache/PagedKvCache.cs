@@ -22,7 +22,9 @@ public sealed class PagedKvCache : IDisposable
         NumKvHeads = config.NumKeyValueHeads;
         HeadDim = config.HeadDim;
         DType = dtype;
-        _storage = zeros([NumLayers, 2, (long)numBlocks * blockSize, NumKvHeads, HeadDim], dtype, device);
+        _storage = empty([NumLayers, 2, (long)numBlocks * blockSize, NumKvHeads, HeadDim], dtype, device);
+        HugePages.Advise(_storage);
+        _storage.zero_();
         _keys = new Tensor[NumLayers];
         _values = new Tensor[NumLayers];
         for (int l = 0; l < NumLayers; l++)

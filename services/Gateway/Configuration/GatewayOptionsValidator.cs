@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+
+namespace Platform.Gateway.Configuration;
+
+/// <summary>Checks the Gateway section at start; each failure names the key and its environment variable.</summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxConcurrentRequests < 1)
+        {
+            failures.Add($"Gateway:MaxConcurrentRequests (Gateway__MaxConcurrentRequests) must be at least 1, got {options.MaxConcurrentRequests}");
+        }
+        if (options.MaxRequestBodyBytes < 1024)
+        {
+            failures.Add($"Gateway:MaxRequestBodyBytes (Gateway__MaxRequestBodyBytes) must be at least 1024, got {options.MaxRequestBodyBytes}");
+        }
+        if (options.ApiKeys.Any(string.IsNullOrWhiteSpace))
+        {
+            failures.Add("Gateway:ApiKeys (Gateway__ApiKeys__0, ...) must not contain empty keys");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

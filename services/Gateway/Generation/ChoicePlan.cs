@@ -1,0 +1,6 @@
+using Platform.Engine.Sampling;
+
+namespace Platform.Gateway.Generation;
+
+/// <summary>One choice to generate: its index in the response, the prompt it continues, and how to sample.</summary>
+internal sealed record ChoicePlan(int Index, int PromptIndex, IReadOnlyList<int> PromptTokenIds, SamplingParams Sampling);

@@ -1,0 +1,82 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Platform.Contracts.Inference.V1;
+using Platform.PhaseSplit;
+using Platform.PhaseSplit.Hosting;
+using Platform.PhaseSplit.Mapping;
+
+namespace Platform.Decode;
+
+/// <summary>The token phase over gRPC: KV in, tokens out, cancellation and load reports.</summary>
+public sealed partial class DecodeGrpcService(
+    EngineHost host,
+    KvReceiver receiver,
+    PendingGenerations pending,
+    IOptions<DecodeOptions> options,
+    TimeProvider time,
+    ILogger<DecodeGrpcService> logger) : DecodeService.DecodeServiceBase
+{
+    public override Task<KvTransferAck> TransferKv(IAsyncStreamReader<KvTransferMessage> requestStream, ServerCallContext context) =>
+        receiver.ReceiveAsync(requestStream, context);
+
+    public override async Task Generate(GenerationSpec request, IServerStreamWriter<TokenEvent> responseStream, ServerCallContext context)
+    {
+        string id = request.RequestId;
+        if (string.IsNullOrEmpty(id))
+        {
+            throw Faults.Invalid("the generation spec has no request_id");
+        }
+        var wait = options.Value.KvArrivalTimeout;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        if (request.Deadline is { } until)
+        {
+            var left = until.ToDateTimeOffset() - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                throw Faults.Of(StatusCode.DeadlineExceeded, $"request '{id}' is past its deadline");
+            }
+            deadline.CancelAfter(left);
+            wait = left < wait ? left : wait;
+        }
+        var stream = await pending.SubscribeAsync(id, wait, deadline.Token).ConfigureAwait(false);
+        bool finished = false;
+        try
+        {
+            await foreach (var e in stream.ReadAllAsync(deadline.Token).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(e.ToWire(), deadline.Token).ConfigureAwait(false);
+                if (e.IsFinal)
+                {
+                    finished = true;
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            throw Faults.Of(StatusCode.DeadlineExceeded, $"request '{id}' passed its deadline");
+        }
+        finally
+        {
+            if (!finished && host.Engine.Cancel(id))
+            {
+                LogCancelled(logger, id);
+            }
+        }
+    }
+
+    public override Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context)
+    {
+        bool cancelled = host.Engine.Cancel(request.RequestId) | pending.Cancel(request.RequestId);
+        return Task.FromResult(new CancelReply { Cancelled = cancelled });
+    }
+
+    public override Task<LoadReport> GetLoad(GetLoadRequest request, ServerCallContext context)
+    {
+        var engine = host.Engine;
+        return Task.FromResult(LoadReports.Create("decode", engine.Stats(), engine.Options.BlockSize, receiver.InFlightTokens, receiver.InFlight, time));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} cancelled: its subscriber left or its deadline passed")]
+    private static partial void LogCancelled(ILogger logger, string requestId);
+}

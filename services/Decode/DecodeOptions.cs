@@ -1,0 +1,16 @@
+namespace Platform.Decode;
+
+/// <summary>The <c>Decode</c> section (the model path, <c>Decode:ModelPath</c>, is read with the engine's settings).</summary>
+public sealed class DecodeOptions
+{
+    public const string SectionName = "Decode";
+
+    /// <summary>Longest wait for the next message of a KV transfer; a transfer that stalls longer is aborted and its blocks freed.</summary>
+    public TimeSpan KvTransferTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a <c>Generate</c> subscriber waits for its KV to commit, and how long committed KV waits for its
+    /// subscriber, before the request is dropped and its blocks freed.
+    /// </summary>
+    public TimeSpan KvArrivalTimeout { get; set; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,18 @@
+using Grpc.Core;
+using Platform.Contracts.Inference.V1;
+using Platform.PhaseSplit.Hosting;
+using Platform.PhaseSplit.Mapping;
+
+namespace Platform.Prefill;
+
+/// <summary>The prompt phase over gRPC.</summary>
+public sealed class PrefillGrpcService(EngineHost host, KvSender sender, TimeProvider time) : PrefillService.PrefillServiceBase
+{
+    public override Task<PrefillReply> Prefill(PrefillRequest request, ServerCallContext context) => sender.PrefillAsync(request, context);
+
+    public override Task<LoadReport> GetLoad(GetLoadRequest request, ServerCallContext context)
+    {
+        var engine = host.Engine;
+        return Task.FromResult(LoadReports.Create("prefill", engine.Stats(), engine.Options.BlockSize, sender.QueuedPromptTokens, sender.InFlight, time));
+    }
+}

@@ -6,6 +6,7 @@ using Platform.Gateway.Endpoints;
 using Platform.Gateway.Errors;
 using Platform.Gateway.Generation;
 using Platform.Gateway.Metrics;
+using Platform.Gateway.Routing;
 
 namespace Platform.Gateway;
 
@@ -14,7 +15,7 @@ public static class GatewayBuilderExtensions
 {
     public const string ReadinessCheckName = "model";
 
-    /// <summary>The OpenAI-compatible API; a backend is added separately (<see cref="AddLocalEngineBackend"/> for all-in-one).</summary>
+    /// <summary>The OpenAI-compatible API; a backend is added separately (<see cref="AddGatewayBackend"/> chooses by <c>Gateway:Mode</c>).</summary>
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -30,6 +31,49 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSingleton<CompletionsEndpoint>();
         services.AddHealthChecks().AddCheck<BackendHealthCheck>(ReadinessCheckName);
+        return builder;
+    }
+
+    /// <summary>The backend <c>Gateway:Mode</c> names: Local (the default, <see cref="AddLocalEngineBackend"/>) or Split (<see cref="AddSplitBackend"/>).</summary>
+    public static IHostApplicationBuilder AddGatewayBackend(this IHostApplicationBuilder builder)
+    {
+        var key = $"{GatewayOptions.SectionName}:{nameof(GatewayOptions.Mode)}";
+        var mode = builder.Configuration[key];
+        if (string.IsNullOrWhiteSpace(mode) || string.Equals(mode, nameof(GatewayMode.Local), StringComparison.OrdinalIgnoreCase))
+        {
+            return builder.AddLocalEngineBackend();
+        }
+        if (string.Equals(mode, nameof(GatewayMode.Split), StringComparison.OrdinalIgnoreCase))
+        {
+            return builder.AddSplitBackend();
+        }
+        throw new InvalidOperationException($"{key} (Gateway__Mode) must be Local or Split, got '{mode}'");
+    }
+
+    /// <summary>
+    /// Phase split: the router (<c>Gateway:Routing:*</c>) over the Prefill and Decode instances of
+    /// <c>Gateway:Prefill:Instances</c> and <c>Gateway:Decode:Instances</c>, polled for load; the model directory
+    /// (<c>Gateway:ModelPath</c>) gives only the tokenizer and config.
+    /// </summary>
+    public static IHostApplicationBuilder AddSplitBackend(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<IValidateOptions<GatewayOptions>, LocalModelOptionsValidator>();
+        services.AddOptions<ClusterOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingOptionsValidator>();
+        // Dapr service invocation when a sidecar is announced (DAPR_GRPC_PORT), direct channels otherwise.
+        PhaseSplit.Hosting.PhaseSplitHostExtensions.AddGrpcChannelFactory(services);
+        services.AddSingleton<InstanceRegistry>();
+        services.AddSingleton<ClusterRouter>();
+        services.AddSingleton<SplitMetrics>();
+        services.AddSingleton<LoadPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<LoadPoller>());
+        services.AddSingleton<SplitBackend>();
+        services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<SplitBackend>());
+        services.AddHostedService(sp => sp.GetRequiredService<SplitBackend>());
+        services.AddHealthChecks().AddCheck<InstancesHealthCheck>("instances");
         return builder;
     }
 

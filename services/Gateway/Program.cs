@@ -5,7 +5,7 @@ using Platform.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(GatewayCommandLine.Expand(args));
 builder.AddServiceDefaults();
 builder.AddGateway();
-builder.AddLocalEngineBackend();
+builder.AddGatewayBackend();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -62,7 +62,7 @@ public sealed class GatewayServer : IAsyncDisposable
         builder.AddGateway();
         if (backend is null)
         {
-            builder.AddLocalEngineBackend();
+            builder.AddGatewayBackend();
         }
         else
         {

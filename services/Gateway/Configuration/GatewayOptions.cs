@@ -5,8 +5,20 @@ public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
 
-    /// <summary>Hugging Face model directory the all-in-one backend serves (<c>--model DIR</c>).</summary>
+    /// <summary>
+    /// Hugging Face model directory (<c>--model DIR</c>): the all-in-one backend loads it whole; in Split mode
+    /// the Gateway reads only its config.json and tokenizer files (it tokenizes; the workers hold the weights).
+    /// </summary>
     public string? ModelPath { get; set; }
+
+    /// <summary>Local (the engine in this process, the default) or Split (Prefill and Decode services).</summary>
+    public GatewayMode Mode { get; set; } = GatewayMode.Local;
+
+    /// <summary>
+    /// Split mode: longest prompt plus completion accepted, when the workers' KV caches hold less than the
+    /// model's max_position_embeddings (the all-in-one engine knows its own).
+    /// </summary>
+    public int? MaxModelLength { get; set; }
 
     /// <summary>The name clients pass as <c>model</c>; defaults to the model directory's name.</summary>
     public string? ServedModelName { get; set; }

@@ -28,8 +28,22 @@ public static class MetricNames
     public const string PrefixCacheHits = "prefix_cache_hits";
     public const string NumPreemptions = "num_preemptions";
 
+    // Split mode: TTFT in its parts (the prefill instance's queue, its prompt compute, the KV transfer's tail on
+    // the critical path, and the rest until the first token reaches the gateway), and the router's decisions.
+    public const string TtftQueue = "ttft_queue_seconds";
+    public const string TtftPrefill = "ttft_prefill_seconds";
+    public const string TtftKvTransfer = "ttft_kv_transfer_seconds";
+    public const string TtftFirstDecode = "ttft_first_decode_seconds";
+    /// <summary>Routing decisions by <c>kind</c> (split, colocated, unavailable) and <c>reason</c>.</summary>
+    public const string RoutingDecisions = "gateway_routing_decisions";
+    /// <summary>Decode instances that refused a request's KV (RESOURCE_EXHAUSTED) or could not be reached, by <c>outcome</c>.</summary>
+    public const string DecodeRetries = "gateway_decode_retries";
+
     public const string FinishedReasonTag = "finished_reason";
     public const string StatusCodeTag = "status_code";
+    public const string KindTag = "kind";
+    public const string ReasonTag = "reason";
+    public const string OutcomeTag = "outcome";
 
     // vLLM's bucket boundaries for the same histograms.
     internal static readonly IReadOnlyList<double> TimeToFirstTokenBuckets =

@@ -1,0 +1,8 @@
+namespace Platform.Gateway.Routing;
+
+/// <summary>Which phase an instance serves.</summary>
+public enum InstanceRole
+{
+    Prefill,
+    Decode,
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Platform.Contracts.Inference.V1;
+using Platform.PhaseSplit.Invocation;
+
+namespace Platform.Gateway.Tests;
+
+/// <summary>
+/// (As in tests/PhaseSplit.Tests.) A Prefill or Decode service as a real separate process on a free loopback port, started from its build
+/// output and ready once it answers GetLoad. Dispose kills it (and anything it started).
+/// </summary>
+public sealed class ServiceProcess : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServiceProcess(string name, Process process, string address)
+    {
+        Name = name;
+        _process = process;
+        Address = address;
+        Channel = GrpcChannel.ForAddress(address, GrpcChannels.Options());
+    }
+
+    public string Name { get; }
+
+    public string Address { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts Platform.{service}.dll with the model and extra configuration (<c>--Key value</c> pairs).</summary>
+    public static async Task<ServiceProcess> StartAsync(string service, string model, params string[] settings)
+    {
+        var dll = Path.Combine(TestModels.RepositoryRoot, "services", service, "bin", BuildConfiguration, "net10.0", "linux-x64", $"Platform.{service}.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"build {service} first (dotnet build Platform.sln -c {BuildConfiguration})", dll);
+        }
+        int port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in new[] { "--model", model, "--urls", $"http://127.0.0.1:{port}", "--Engine:CpuThreads", "1", "--Logging:LogLevel:Default", "Warning" }.Concat(settings))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        // Straight gRPC between the processes, whatever this machine's environment says.
+        start.Environment.Remove("DAPR_GRPC_PORT");
+        start.Environment.Remove("DAPR_GRPC_ENDPOINT");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {dll}");
+        var service_ = new ServiceProcess(service, process, $"http://127.0.0.1:{port}");
+        process.OutputDataReceived += (_, e) => service_.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => service_.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await service_.WaitReadyAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            service_.Dispose();
+            throw;
+        }
+        return service_;
+    }
+
+    public async Task<LoadReport> GetLoadAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        return Name == "Prefill"
+            ? await new PrefillService.PrefillServiceClient(Channel).GetLoadAsync(new GetLoadRequest(), deadline: deadline)
+            : await new DecodeService.DecodeServiceClient(Channel).GetLoadAsync(new GetLoadRequest(), deadline: deadline);
+    }
+
+    /// <summary>Polls GetLoad until <paramref name="condition"/> holds; fails with the last report after <paramref name="timeout"/>.</summary>
+    public async Task<LoadReport> WaitForLoadAsync(Func<LoadReport, bool> condition, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var report = await GetLoadAsync();
+        while (!condition(report))
+        {
+            Assert.False(cts.IsCancellationRequested, $"{Name}: load never reached the expected state; last: {report}");
+            await Task.Delay(50);
+            report = await GetLoadAsync();
+        }
+        return report;
+    }
+
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+        Channel.Dispose();
+        _process.Dispose();
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        var until = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was ready:\n{Output}");
+            }
+            try
+            {
+                await GetLoadAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                return;
+            }
+            catch (RpcException) when (DateTime.UtcNow < until)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+            catch (RpcException e)
+            {
+                throw new TimeoutException($"{Name} was not ready within {StartTimeout}: {e.Status}\n{Output}");
+            }
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            if (_output.Length < 200_000)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    /// <summary>Release or Debug: whichever this test assembly was built as (the services are built alike).</summary>
+    private static string BuildConfiguration { get; } = FindConfiguration();
+
+    private static string FindConfiguration()
+    {
+        var parts = AppContext.BaseDirectory.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        int bin = Array.LastIndexOf(parts, "bin");
+        return bin >= 0 && bin + 1 < parts.Length ? parts[bin + 1] : "Release";
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

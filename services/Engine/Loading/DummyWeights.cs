@@ -28,7 +28,9 @@ public sealed class DummyWeights : IWeightSource
             return zeros(shape, dtype, device);
         }
         using var cpu = normal(0.0, 0.02, shape, generator: _generator);
-        return cpu.to(dtype, device);
+        var weight = empty(shape, dtype, device);
+        KvCache.HugePages.Advise(weight);
+        return weight.copy_(cpu);
     }
 
     public void Dispose() => _generator.Dispose();

@@ -60,6 +60,7 @@ public sealed class SafetensorsFile
     {
         var entry = Entry(name);
         var tensor = empty(entry.Shape, entry.DType, CPU);
+        KvCache.HugePages.Advise(tensor);
         if (entry.ByteLength > 0)
         {
             using var handle = File.OpenHandle(Path);

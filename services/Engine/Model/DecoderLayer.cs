@@ -86,11 +86,21 @@ public sealed class DecoderLayer : IDisposable
         return x + Projection.Apply(activated, _downWeight, _downBias);
     }
 
+    /// <summary>Joins weights along their output rows into memory given huge pages before first touch.</summary>
     private static Tensor Concat(params Tensor[] parts)
     {
-        var joined = cat(parts, 0);
+        long[] shape = [.. parts[0].shape];
+        shape[0] = parts.Sum(p => p.shape[0]);
+        var joined = empty(shape, parts[0].dtype, parts[0].device);
+        KvCache.HugePages.Advise(joined);
+        long row = 0;
         foreach (var part in parts)
         {
+            using (var slice = joined.narrow(0, row, part.shape[0]))
+            {
+                slice.copy_(part);
+            }
+            row += part.shape[0];
             part.Dispose();
         }
         return joined;

@@ -42,15 +42,7 @@ public sealed partial class DecodeGrpcService(
         bool finished = false;
         try
         {
-            await foreach (var e in stream.ReadAllAsync(deadline.Token).ConfigureAwait(false))
-            {
-                await responseStream.WriteAsync(e.ToWire(), deadline.Token).ConfigureAwait(false);
-                if (e.IsFinal)
-                {
-                    finished = true;
-                    return;
-                }
-            }
+            finished = await TokenStreaming.WriteAllAsync(stream, responseStream, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {
@@ -64,6 +56,9 @@ public sealed partial class DecodeGrpcService(
             }
         }
     }
+
+    public override Task GenerateColocated(GenerationSpec request, IServerStreamWriter<TokenEvent> responseStream, ServerCallContext context) =>
+        TokenStreaming.GenerateColocatedAsync(host.Engine, request, responseStream, context, time);
 
     public override Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context)
     {

@@ -10,6 +10,9 @@ public sealed class PrefillGrpcService(EngineHost host, KvSender sender, TimePro
 {
     public override Task<PrefillReply> Prefill(PrefillRequest request, ServerCallContext context) => sender.PrefillAsync(request, context);
 
+    public override Task GenerateColocated(GenerationSpec request, IServerStreamWriter<TokenEvent> responseStream, ServerCallContext context) =>
+        TokenStreaming.GenerateColocatedAsync(host.Engine, request, responseStream, context, time);
+
     public override Task<LoadReport> GetLoad(GetLoadRequest request, ServerCallContext context)
     {
         var engine = host.Engine;

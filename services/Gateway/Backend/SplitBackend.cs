@@ -15,6 +15,7 @@ namespace Platform.Gateway.Backend;
 /// to the tokens on the decode instance first, then has the prefill instance compute the prompt and stream its
 /// KV there. A decode instance that refuses the KV (RESOURCE_EXHAUSTED) or cannot be reached is replaced by the
 /// next candidate, up to <see cref="RoutingOptions.MaxDecodeAttempts"/>; then, or with no healthy instance, 503.
+/// A colocated decision runs both phases on the one instance the router chose (GenerateColocated), no KV moved.
 /// The Gateway holds no weights: it reads only the model directory's config and tokenizer.
 /// </summary>
 public sealed partial class SplitBackend(
@@ -89,12 +90,19 @@ public sealed partial class SplitBackend(
             {
                 throw new BackendUnavailableException(Unavailable(decision, lastFailure));
             }
-            // Colocated runs execute on the split path too: DecodeService has no RPC that runs both phases on
-            // one engine yet. The decision (and its metric) still says which pool the policy chose.
             // A retry travels under its own id: the refused attempt may still be winding down on either side.
             string wireId = attempt == 0 ? request.RequestId : $"{request.RequestId}~{attempt}";
-            ClusterRouter.RecordDispatch(prefill, decode, request.PromptTokenIds.Count, decision.PromptBlocks);
-            var outcome = await TryAsync(request, wireId, prefill, decode, policy, started, cancellationToken).ConfigureAwait(false);
+            Outcome outcome;
+            if (decision is { Kind: RoutingKind.Colocated, ColocatedOn: { } on })
+            {
+                on.AddSent(request.PromptTokenIds.Count, decision.PromptBlocks);
+                outcome = await TryColocatedAsync(request, wireId, on, started, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                ClusterRouter.RecordDispatch(prefill, decode, request.PromptTokenIds.Count, decision.PromptBlocks);
+                outcome = await TryAsync(request, wireId, prefill, decode, policy, started, cancellationToken).ConfigureAwait(false);
+            }
             if (outcome.Stream is { } stream)
             {
                 return stream;
@@ -106,20 +114,12 @@ public sealed partial class SplitBackend(
                 Retry.DecodeDown => "decode_down",
                 _ => "prefill_down",
             });
-            switch (outcome.Retry)
+            var failed = outcome.Instance!;
+            if (outcome.Retry != Retry.DecodeFull)
             {
-                case Retry.DecodeFull:
-                    excludedDecode.Add(decode.Name);
-                    break;
-                case Retry.DecodeDown:
-                    decode.MarkUnhealthy(outcome.Failure!);
-                    excludedDecode.Add(decode.Name);
-                    break;
-                case Retry.PrefillDown:
-                    prefill.MarkUnhealthy(outcome.Failure!);
-                    excludedPrefill.Add(prefill.Name);
-                    break;
+                failed.MarkUnhealthy(outcome.Failure!);
             }
+            (failed.Role == InstanceRole.Prefill ? excludedPrefill : excludedDecode).Add(failed.Name);
             LogRetry(logger, request.RequestId, outcome.Retry, outcome.Failure!);
         }
         throw new BackendUnavailableException($"no instance could take the request after {policy.MaxDecodeAttempts} attempts; last: {lastFailure}");
@@ -147,7 +147,7 @@ public sealed partial class SplitBackend(
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             var stream = new SplitGenerationStream(request.RequestId, wireId, subscription, callCancellation, decodeClient, reply, started, metrics, time, logger);
             subscription = null;
-            return new Outcome(stream, Retry.None, null);
+            return new Outcome(stream, Retry.None, null, null);
         }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -156,7 +156,8 @@ public sealed partial class SplitBackend(
             {
                 throw Translate(e);
             }
-            return new Outcome(null, retry, $"{(retry == Retry.PrefillDown ? prefill : decode)}: {e.StatusCode}: {e.Status.Detail}");
+            var failed = retry == Retry.PrefillDown ? prefill : decode;
+            return new Outcome(null, retry, $"{failed}: {e.StatusCode}: {e.Status.Detail}", failed);
         }
         catch (RpcException) when (cancellationToken.IsCancellationRequested)
         {
@@ -168,6 +169,53 @@ public sealed partial class SplitBackend(
             {
                 await callCancellation.CancelAsync().ConfigureAwait(false);
                 subscription.Dispose();
+                callCancellation.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Both phases on <paramref name="instance"/>'s own engine (a decode instance for a short prompt, a prefill
+    /// instance when the decode pool is full). The engine queues rather than refuses, so only an unreachable
+    /// instance is worth another try. Waiting for the response headers (sent with the first token) surfaces that
+    /// before the stream is handed out, as the split path's prefill reply does.
+    /// </summary>
+    private async Task<Outcome> TryColocatedAsync(
+        GenerationRequest request, string wireId, InstanceState instance, long started, CancellationToken cancellationToken)
+    {
+        var spec = TokenEvents.ToSpec(request, wireId);
+        var invoker = channels.CreateInvoker(instance.Target);
+        var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        AsyncServerStreamingCall<TokenEvent>? call = null;
+        try
+        {
+            call = instance.Role == InstanceRole.Prefill
+                ? new PrefillService.PrefillServiceClient(invoker).GenerateColocated(spec, cancellationToken: callCancellation.Token)
+                : new DecodeService.DecodeServiceClient(invoker).GenerateColocated(spec, cancellationToken: callCancellation.Token);
+            await call.ResponseHeadersAsync.ConfigureAwait(false);
+            var stream = new SplitGenerationStream(request.RequestId, wireId, call, callCancellation, null, null, started, metrics, time, logger);
+            call = null;
+            return new Outcome(stream, Retry.None, null, null);
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (e.StatusCode != StatusCode.Unavailable)
+            {
+                throw Translate(e);
+            }
+            return new Outcome(null, instance.Role == InstanceRole.Prefill ? Retry.PrefillDown : Retry.DecodeDown,
+                $"{instance}: {e.StatusCode}: {e.Status.Detail}", instance);
+        }
+        catch (RpcException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+        finally
+        {
+            if (call is not null)
+            {
+                await callCancellation.CancelAsync().ConfigureAwait(false);
+                call.Dispose();
                 callCancellation.Dispose();
             }
         }
@@ -211,7 +259,8 @@ public sealed partial class SplitBackend(
         PrefillDown,
     }
 
-    private sealed record Outcome(SplitGenerationStream? Stream, Retry Retry, string? Failure);
+    /// <param name="Instance">The instance to skip on the next attempt (and, unless it was only full, mark unhealthy).</param>
+    private sealed record Outcome(SplitGenerationStream? Stream, Retry Retry, string? Failure, InstanceState? Instance);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Split mode: serving {ServedModelName} (max model length {MaxModelLength}) with prefill [{Prefill}] and decode [{Decode}]")]
     private static partial void LogSplitMode(ILogger logger, string servedModelName, string prefill, string decode, int maxModelLength);

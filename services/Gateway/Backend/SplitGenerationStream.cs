@@ -7,7 +7,8 @@ using GenerationEvent = Platform.Engine.Serving.GenerationEvent;
 namespace Platform.Gateway.Backend;
 
 /// <summary>
-/// A request whose KV is on a decode instance: its token stream as engine events. Cancelling the read's
+/// A request whose KV is on a decode instance (or a colocated request, with no decode client or prefill reply:
+/// cancelling its call alone cancels it): its token stream as engine events. Cancelling the read's
 /// token, or disposing before the final event, calls Decode.Cancel and cancels the call (either frees the
 /// request's KV there). A stream that breaks (the decode process died, the connection dropped) ends with an
 /// error event, never a hang: keep-alive pings fail a silent peer within seconds.
@@ -17,8 +18,8 @@ internal sealed partial class SplitGenerationStream(
     string wireRequestId,
     AsyncServerStreamingCall<TokenEvent> call,
     CancellationTokenSource callCancellation,
-    DecodeService.DecodeServiceClient decode,
-    PrefillReply prefill,
+    DecodeService.DecodeServiceClient? decode,
+    PrefillReply? prefill,
     long started,
     SplitMetrics metrics,
     TimeProvider time,
@@ -67,15 +68,15 @@ internal sealed partial class SplitGenerationStream(
             return TokenEvents.Failed(requestId, $"the decode instance failed mid-stream ({e.StatusCode}): {e.Status.Detail}");
         }
         var wire = call.ResponseStream.Current;
-        if (!_sawToken && wire.Token is not null)
+        if (!_sawToken && wire.Token is not null && prefill is not null)
         {
             _sawToken = true;
-            RecordTimeToFirstTokenParts();
+            RecordTimeToFirstTokenParts(prefill);
         }
-        return TokenEvents.ToEngine(wire, requestId, prefill.CachedPromptTokens);
+        return TokenEvents.ToEngine(wire, requestId, prefill?.CachedPromptTokens ?? 0);
     }
 
-    private void RecordTimeToFirstTokenParts()
+    private void RecordTimeToFirstTokenParts(PrefillReply prefill)
     {
         double ttft = time.GetElapsedTime(started).TotalSeconds;
         double rest = Math.Max(0, ttft - prefill.QueueSeconds - prefill.PrefillSeconds - prefill.TransferTailSeconds);
@@ -87,6 +88,11 @@ internal sealed partial class SplitGenerationStream(
     {
         if (Interlocked.Exchange(ref _ended, 1) == 1)
         {
+            return;
+        }
+        if (decode is null)
+        {
+            TryCancelCall();
             return;
         }
         try

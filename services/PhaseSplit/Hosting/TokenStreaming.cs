@@ -1,0 +1,69 @@
+using Grpc.Core;
+using Platform.Contracts.Inference.V1;
+using Platform.Engine.Serving;
+using Platform.PhaseSplit.Mapping;
+
+namespace Platform.PhaseSplit.Hosting;
+
+/// <summary>An engine request's events onto a gRPC token stream: Decode's <c>Generate</c> and both services' <c>GenerateColocated</c>.</summary>
+public static class TokenStreaming
+{
+    /// <summary>Writes events until the final one; false when the stream ended without it.</summary>
+    public static async Task<bool> WriteAllAsync(RequestStream stream, IServerStreamWriter<TokenEvent> writer, CancellationToken cancellationToken)
+    {
+        await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await writer.WriteAsync(e.ToWire(), cancellationToken).ConfigureAwait(false);
+            if (e.IsFinal)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Prompt and decode on <paramref name="engine"/> with no KV transfer. The engine queues what it cannot run
+    /// yet, so there is no RESOURCE_EXHAUSTED; the call's cancellation or the spec's deadline cancels the request.
+    /// </summary>
+    public static async Task GenerateColocatedAsync(
+        LlmEngine engine, GenerationSpec spec, IServerStreamWriter<TokenEvent> writer, ServerCallContext context, TimeProvider time)
+    {
+        var request = spec.ToEngineRequest();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        if (spec.Deadline is { } until)
+        {
+            var left = until.ToDateTimeOffset() - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                throw Faults.Of(StatusCode.DeadlineExceeded, $"request '{spec.RequestId}' is past its deadline");
+            }
+            deadline.CancelAfter(left);
+        }
+        RequestStream stream;
+        try
+        {
+            stream = engine.AddRequest(request);
+        }
+        catch (ArgumentException e)
+        {
+            throw Faults.Invalid(e.Message);
+        }
+        bool finished = false;
+        try
+        {
+            finished = await WriteAllAsync(stream, writer, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            throw Faults.Of(StatusCode.DeadlineExceeded, $"request '{spec.RequestId}' passed its deadline");
+        }
+        finally
+        {
+            if (!finished)
+            {
+                engine.Cancel(spec.RequestId);
+            }
+        }
+    }
+}

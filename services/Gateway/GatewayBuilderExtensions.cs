@@ -7,6 +7,7 @@ using Platform.Gateway.Errors;
 using Platform.Gateway.Generation;
 using Platform.Gateway.Metrics;
 using Platform.Gateway.Routing;
+using Platform.PhaseSplit.Hosting;
 
 namespace Platform.Gateway;
 

@@ -3,8 +3,8 @@ using Platform.Engine.Serving;
 namespace Platform.Gateway.Backend;
 
 /// <summary>
-/// Where the Gateway's generation requests go: one engine in this process (all-in-one) or, later, a
-/// prefill and a decode service over gRPC. The endpoints know only this.
+/// Where the Gateway's generation requests go: one engine in this process (<see cref="LocalEngineBackend"/>)
+/// or Prefill and Decode instances over gRPC (<see cref="SplitBackend"/>). The endpoints know only this.
 /// </summary>
 public interface IGenerationBackend
 {

@@ -7,7 +7,7 @@ using Grpc.Net.Client;
 using Platform.Contracts.Inference.V1;
 using Platform.PhaseSplit.Invocation;
 
-namespace Platform.PhaseSplit.Tests;
+namespace Platform.TestSupport;
 
 /// <summary>
 /// A Prefill or Decode service as a real separate process on a free loopback port, started from its build
@@ -173,7 +173,7 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,4 +1,4 @@
-namespace Platform.PhaseSplit.Tests;
+namespace Platform.TestSupport;
 
 /// <summary>Locates the shared real checkpoint and this build's output.</summary>
 public static class TestModels

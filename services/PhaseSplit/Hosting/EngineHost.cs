@@ -19,6 +19,7 @@ public sealed partial class EngineHost(
     private readonly CancellationTokenSource _stop = new();
     private LlmEngine? _engine;
     private Task? _loop;
+    private bool _disposed;
 
     public LlmEngine Engine => _engine ?? throw new InvalidOperationException("the engine is not loaded yet");
 
@@ -44,8 +45,14 @@ public sealed partial class EngineHost(
         LogStopped(logger);
     }
 
+    /// <summary>Idempotent: the container disposes the host once as a singleton and once as a hosted service.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         _stop.Cancel();
         if (_loop is null or { IsCompleted: true })
         {

@@ -32,6 +32,7 @@ public sealed partial class LlmEngine : IDisposable
     private readonly ILogger _logger;
     private long _nextSequenceId;
     private long _preemptions, _promptTokens, _generationTokens, _steps;
+    private EngineStats _lastStats;
 
     public LlmEngine(
         LlamaModel model,
@@ -63,6 +64,7 @@ public sealed partial class LlmEngine : IDisposable
             EnablePrefixCaching = options.EnablePrefixCaching,
         });
         MaxModelLength = Math.Min(ModelLoader.MaxModelLength(model.Config, options), _scheduler.MaxSequenceLength);
+        _lastStats = ComputeStats();
         _eosTokenIds = [.. eosTokenIds ?? model.Config.EosTokenIds];
         LogStarted(_logger, model.Config.Architecture, numBlocks, options.BlockSize, MaxModelLength, options.Device, options.DType);
     }
@@ -128,6 +130,15 @@ public sealed partial class LlmEngine : IDisposable
     public bool Step()
     {
         lock (_stepLock)
+        {
+            bool worked = StepLocked();
+            _lastStats = ComputeStats();
+            return worked;
+        }
+    }
+
+    private bool StepLocked()
+    {
         {
             DrainIncoming();
             var output = _scheduler.Schedule();
@@ -198,14 +209,32 @@ public sealed partial class LlmEngine : IDisposable
         TaskCreationOptions.LongRunning,
         TaskScheduler.Default);
 
+    /// <summary>
+    /// The engine's load. A load poll must not wait behind a long step (a router would take the instance
+    /// for dead), so while a step runs this answers with the figures taken at the end of the last one.
+    /// </summary>
     public EngineStats Stats()
     {
-        lock (_stepLock)
+        if (!_stepLock.TryEnter())
         {
-            var kv = _scheduler.KvCache;
-            return new EngineStats(_scheduler.NumRunning, _scheduler.NumWaiting + _incoming.Count, kv.Usage, kv.NumFreeBlocks,
-                kv.NumTotalBlocks, kv.PrefixCacheQueries, kv.PrefixCacheHits, _preemptions, _promptTokens, _generationTokens, _steps);
+            return Volatile.Read(ref _lastStats);
         }
+        try
+        {
+            _lastStats = ComputeStats();
+            return _lastStats;
+        }
+        finally
+        {
+            _stepLock.Exit();
+        }
+    }
+
+    private EngineStats ComputeStats()
+    {
+        var kv = _scheduler.KvCache;
+        return new EngineStats(_scheduler.NumRunning, _scheduler.NumWaiting + _incoming.Count, kv.Usage, kv.NumFreeBlocks,
+            kv.NumTotalBlocks, kv.PrefixCacheQueries, kv.PrefixCacheHits, _preemptions, _promptTokens, _generationTokens, _steps);
     }
 
     /// <summary>The request's layer sink, on the chunk that first completes its prompt.</summary>

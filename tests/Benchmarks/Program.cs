@@ -1,6 +1,6 @@
 using Platform.Benchmarks;
 
-// Usage: Platform.Benchmarks engine|kernels|decode-compare [--quick] [--torch]
+// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving [--quick] [--torch] [--rate R]
 var quick = args.Contains("--quick");
 // --torch: run without the engine's C# CPU kernels, to see the torch-only numbers.
 Platform.Engine.Model.CpuKernels.Enabled = !args.Contains("--torch");
@@ -16,7 +16,14 @@ switch (which)
     case "decode-compare":
         DecodeComparison.Run(Console.Out, quick);
         return 0;
+    case "serving":
+        // Online serving over HTTP: split vs colocated Prefill/Decode behind a Split-mode gateway (real processes).
+        int rateAt = Array.IndexOf(args, "--rate");
+        double? rate = rateAt >= 0 && rateAt + 1 < args.Length
+            ? double.Parse(args[rateAt + 1], System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+        return await ServingBenchmark.RunAsync(Console.Out, quick, rate);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving)");
         return 2;
 }

@@ -35,6 +35,12 @@ internal sealed class ActiveRequest
     public volatile bool CancelRequested;
     public bool Finished { get; private set; }
 
+    /// <summary>
+    /// Held while imported KV is written into this request's blocks (without the engine's step lock), and
+    /// by whatever frees those blocks, so a cancel never frees blocks mid-write. Taken before the step lock.
+    /// </summary>
+    public Lock ImportGate { get; } = new();
+
     public ChannelReader<GenerationEvent> Reader => _events.Reader;
 
     public Usage Usage => new(Sequence.PromptLength, CompletionTokens, Sequence.NumCachedPromptTokens);

@@ -47,8 +47,9 @@ public sealed partial class LlmEngine
 
     internal void WriteImportedLayer(KvImport import, int layer, Tensor keys, Tensor values)
     {
-        // Under the step lock: the cache tensors are shared with the running batch.
-        lock (_stepLock)
+        // Not under the step lock, so an import never queues behind decode steps: the blocks are reserved
+        // for this import and never scheduled, and the gate keeps them from being freed mid-write.
+        lock (import.Active.ImportGate)
         {
             if (import.Active.Finished)
             {
@@ -61,6 +62,7 @@ public sealed partial class LlmEngine
     internal RequestStream CommitImport(KvImport import, SampledToken firstToken)
     {
         var active = import.Active;
+        lock (active.ImportGate)
         lock (_stepLock)
         {
             if (active.Finished)
@@ -83,6 +85,7 @@ public sealed partial class LlmEngine
 
     internal void AbortImport(KvImport import, string reason)
     {
+        lock (import.Active.ImportGate)
         lock (_stepLock)
         {
             Complete(import.Active, FinishReason.Error, reason, "");

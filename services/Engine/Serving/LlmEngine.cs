@@ -115,6 +115,8 @@ public sealed partial class LlmEngine : IDisposable
             return false;
         }
         active.CancelRequested = true;
+        // The import gate first: blocks still receiving imported KV are freed only between layer writes.
+        lock (active.ImportGate)
         lock (_stepLock)
         {
             if (!active.Finished && _bySequence.ContainsKey(active.Sequence.Id))

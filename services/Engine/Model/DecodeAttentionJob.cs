@@ -57,7 +57,7 @@ internal sealed unsafe class DecodeAttentionJob(
                 {
                     for (int g = 0; g < _group; g++, qh += d, sh += ctx)
                     {
-                        *sh = Dot(qh, kRow, d) * scale;
+                        *sh = SkinnyGemmKernels.Dot(qh, kRow, d) * scale;
                     }
                 }
             }
@@ -103,31 +103,6 @@ internal sealed unsafe class DecodeAttentionJob(
         {
             Sse.Prefetch0(p);
         }
-    }
-
-    /// <summary>a · b over n floats (a head's dimension: short, so one accumulator per 8 lanes is plenty).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot(float* a, float* b, int n)
-    {
-        var acc0 = Vector256<float>.Zero;
-        var acc1 = Vector256<float>.Zero;
-        int i = 0;
-        for (; i + 16 <= n; i += 16)
-        {
-            acc0 = Fma.MultiplyAdd(Avx.LoadVector256(a + i), Avx.LoadVector256(b + i), acc0);
-            acc1 = Fma.MultiplyAdd(Avx.LoadVector256(a + i + 8), Avx.LoadVector256(b + i + 8), acc1);
-        }
-        if (i + 8 <= n)
-        {
-            acc0 = Fma.MultiplyAdd(Avx.LoadVector256(a + i), Avx.LoadVector256(b + i), acc0);
-            i += 8;
-        }
-        float s = Vector256.Sum(acc0 + acc1);
-        for (; i < n; i++)
-        {
-            s += a[i] * b[i];
-        }
-        return s;
     }
 
     /// <summary>y += a · x over n floats.</summary>

@@ -141,51 +141,49 @@ public sealed partial class LlmEngine : IDisposable
 
     private bool StepLocked()
     {
+        DrainIncoming();
+        var output = _scheduler.Schedule();
+        _preemptions += output.Preempted.Count;
+        foreach (var preempted in output.Preempted)
         {
-            DrainIncoming();
-            var output = _scheduler.Schedule();
-            _preemptions += output.Preempted.Count;
-            foreach (var preempted in output.Preempted)
+            LogPreempted(_logger, _bySequence[preempted.Id].Request.RequestId, preempted.NumPreemptions);
+        }
+        if (output.IsEmpty)
+        {
+            return false;
+        }
+        _steps++;
+        var chunks = output.Chunks.Select(c => new RunnerChunk(
+                c.Sequence.TokenIds, c.Start, c.Count, c.Sequence.BlockTable, c.SamplesNextToken, LayerSinkFor(c)))
+            .ToList();
+        using var scope = NewDisposeScope();
+        Tensor? logits;
+        try
+        {
+            logits = _runner.Execute(chunks);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogStepFailed(_logger, e);
+            foreach (var chunk in output.Chunks)
             {
-                LogPreempted(_logger, _bySequence[preempted.Id].Request.RequestId, preempted.NumPreemptions);
-            }
-            if (output.IsEmpty)
-            {
-                return false;
-            }
-            _steps++;
-            var chunks = output.Chunks.Select(c => new RunnerChunk(
-                    c.Sequence.TokenIds, c.Start, c.Count, c.Sequence.BlockTable, c.SamplesNextToken, LayerSinkFor(c)))
-                .ToList();
-            using var scope = NewDisposeScope();
-            Tensor? logits;
-            try
-            {
-                logits = _runner.Execute(chunks);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogStepFailed(_logger, e);
-                foreach (var chunk in output.Chunks)
-                {
-                    Complete(_bySequence[chunk.Sequence.Id], FinishReason.Error, $"engine step failed: {e.Message}", "");
-                }
-                return true;
-            }
-            _scheduler.OnStepCompleted(output);
-            var sampledChunks = output.Chunks.Where(c => c.SamplesNextToken).ToList();
-            if (logits is null || sampledChunks.Count == 0)
-            {
-                return true;
-            }
-            var requests = sampledChunks.Select(c => _bySequence[c.Sequence.Id]).ToList();
-            var tokens = Sampler.Sample(logits, [.. requests.Select(r => r.Sampling)]);
-            for (int i = 0; i < requests.Count; i++)
-            {
-                Accept(requests[i], tokens[i]);
+                Complete(_bySequence[chunk.Sequence.Id], FinishReason.Error, $"engine step failed: {e.Message}", "");
             }
             return true;
         }
+        _scheduler.OnStepCompleted(output);
+        var sampledChunks = output.Chunks.Where(c => c.SamplesNextToken).ToList();
+        if (logits is null || sampledChunks.Count == 0)
+        {
+            return true;
+        }
+        var requests = sampledChunks.Select(c => _bySequence[c.Sequence.Id]).ToList();
+        var tokens = Sampler.Sample(logits, [.. requests.Select(r => r.Sampling)]);
+        for (int i = 0; i < requests.Count; i++)
+        {
+            Accept(requests[i], tokens[i]);
+        }
+        return true;
     }
 
     /// <summary>Runs <see cref="Step"/> on a dedicated thread until cancelled, sleeping while idle.</summary>

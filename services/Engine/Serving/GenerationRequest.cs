@@ -20,4 +20,11 @@ public sealed record GenerationRequest(string RequestId, IReadOnlyList<int> Prom
     /// layers still compute (the prefill side of a phase split).
     /// </summary>
     public Execution.IKvLayerSink? KvLayerSink { get; init; }
+
+    /// <summary>
+    /// Build the prompt's KV by CacheBlend from precomputed chunks instead of a full prefill (RAG requests).
+    /// Falls back to a full prefill when too few tokens are cached, a chunk cannot be loaded or the model's
+    /// RoPE variant cannot be re-rotated.
+    /// </summary>
+    public Blending.BlendSpec? Blend { get; init; }
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages the platform runs and tests against when they are missing:
+# redis-server (chunk KV store, Redis Streams request bus) and prometheus (promtool checks the shipped
+# alert rules). Idempotent; does nothing when everything is present. Called by setup.sh.
+set -euo pipefail
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v promtool >/dev/null || need+=(prometheus)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "install-packages: need root (or sudo) to install ${need[*]}" >&2; exit 1
+  fi
+fi
+echo "install-packages: installing ${need[*]}" >&2
+$sudo apt-get update -qq
+# Packaged services are not started: the platform starts its own instances on loopback ports.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  echo exit 101 | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d
+  trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -35,6 +35,10 @@ public static class ServiceDefaultsExtensions
             // Scrapes see the values of the moment: Prometheus scrapes every few seconds anyway, and a
             // cached response would make a scrape right after a request miss it.
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        if (builder is WebApplicationBuilder web)
+        {
+            web.AddManagementPort();
+        }
         return builder;
     }
 

@@ -7,10 +7,10 @@
 {{- end -}}
 {{- end -}}
 
+{{/* Labels of every object; pods and their controllers add platform.selectorLabels (name, instance, component). */}}
 {{- define "platform.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/part-of: platform
-app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end -}}

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the platform runs and tests against when they are missing:
-# redis-server (chunk KV store, Redis Streams request bus) and prometheus (promtool checks the shipped
-# alert rules). Idempotent; does nothing when everything is present. Called by setup.sh.
+# redis-server (chunk KV store, Redis Streams request bus), prometheus (promtool checks the shipped
+# alert rules) and docker-compose (validates docker-compose.yml offline, `docker-compose config -q`).
+# Idempotent; does nothing when everything is present. Called by setup.sh.
 set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v promtool >/dev/null || need+=(prometheus)
+command -v docker-compose >/dev/null || need+=(docker-compose)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""

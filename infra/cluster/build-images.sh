@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the service images (services/<Service>/Dockerfile, context: the repository root) and, with --load,
+# loads them into the local kind or k3d cluster.
+#   infra/cluster/build-images.sh [--tag dev] [--registry platform] [--torch cpu|cuda] [--load kind|k3d]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tag=dev registry=platform torch=cpu load=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tag) tag=$2; shift 2 ;;
+    --registry) registry=$2; shift 2 ;;
+    --torch) torch=$2; shift 2 ;;
+    --load) load=$2; shift 2 ;;
+    *) echo "build-images: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+export DOCKER_BUILDKIT=1
+cluster=${CLUSTER_NAME:-platform}
+for service in Gateway Prefill Decode KvStore; do
+  name=$(echo "$service" | tr '[:upper:]' '[:lower:]')
+  suffix=""
+  # Only the engine services carry libtorch's CUDA natives; the Gateway (Split mode) and KvStore stay CPU images.
+  if [ "$torch" = cuda ] && { [ "$service" = Prefill ] || [ "$service" = Decode ]; }; then suffix=-cuda; fi
+  image="$registry/$name:$tag$suffix"
+  build_torch=cpu
+  [ -n "$suffix" ] && build_torch=cuda
+  echo "build-images: $image (TORCH_BACKEND=$build_torch)" >&2
+  docker build -f "$root/services/$service/Dockerfile" --build-arg TORCH_BACKEND="$build_torch" -t "$image" "$root"
+  case "$load" in
+    kind) kind load docker-image "$image" --name "$cluster" ;;
+    k3d) k3d image import "$image" --cluster "$cluster" ;;
+    "") ;;
+    *) echo "build-images: --load kind or k3d, got $load" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs docker-compose.yml (the whole platform in containers) with what it needs in place:
+#   - the model: MODEL_DIR (a Hugging Face checkpoint directory), or else the demo model in
+#     .artifacts/models/demo, created here once (needs the .NET SDK, like infra/run.sh);
+#   - BuildKit for the images' build cache (docker-compose 1.x needs it switched on).
+# Any arguments go to compose:  infra/compose.sh up -d --build | ps | logs -f gateway | down
+# GPU: COMPOSE_FILE=docker-compose.yml:docker-compose.gpu.yml infra/compose.sh up -d --build
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [ -z "${MODEL_DIR:-}" ]; then
+  demo="$root/.artifacts/models/demo"
+  if [ ! -f "$demo/model.safetensors" ]; then
+    bash infra/setup.sh >&2
+    dotnet "services/Generate/bin/${CONFIGURATION:-Release}/net10.0/linux-x64/Platform.Generate.dll" --create-demo-model "$demo"
+  fi
+  export MODEL_DIR="$demo"
+elif [ ! -f "$MODEL_DIR/config.json" ]; then
+  echo "compose: MODEL_DIR=$MODEL_DIR has no config.json (a Hugging Face checkpoint directory is needed)" >&2
+  exit 1
+fi
+export SERVED_MODEL_NAME=${SERVED_MODEL_NAME:-$(basename "$MODEL_DIR")}
+export DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
+
+if docker compose version >/dev/null 2>&1; then
+  exec docker compose "$@"
+elif command -v docker-compose >/dev/null 2>&1; then
+  exec docker-compose "$@"
+fi
+echo "compose: neither 'docker compose' nor 'docker-compose' is installed" >&2
+exit 1

@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+
+namespace Platform.Deployment.Tests;
+
+/// <summary>Every series a dashboard, alert or autoscaler reads is one the services really export.</summary>
+public sealed class DashboardMetricsTests(ExportedMetricsFixture metrics) : IClassFixture<ExportedMetricsFixture>
+{
+    private IReadOnlySet<string> Known()
+    {
+        Skip.If(metrics.SkipReason is not null, metrics.SkipReason);
+        var known = new HashSet<string>(metrics.Scraped, StringComparer.Ordinal);
+        known.UnionWith(ExportedMetricsFixture.NotScraped.Keys);
+        known.UnionWith(MonitoredQueries.Rules().Recorded);
+        return known;
+    }
+
+    [SkippableFact]
+    public void ServicesExportTheirPlatformMetricsAfterTraffic()
+    {
+        Skip.If(metrics.SkipReason is not null, metrics.SkipReason);
+        Assert.Contains("time_to_first_token_seconds_bucket", metrics.ScrapedBy["Gateway"]);
+        Assert.Contains("ttft_kv_transfer_seconds_bucket", metrics.ScrapedBy["Gateway"]);
+        Assert.Contains("gateway_request_errors_total", metrics.ScrapedBy["Gateway"]);
+        Assert.Contains("kv_transfer_bytes_total", metrics.ScrapedBy["Prefill"]);
+        Assert.Contains("kv_transfer_seconds_bucket", metrics.ScrapedBy["Decode"]);
+    }
+
+    [SkippableFact]
+    public void EveryDashboardQueryReadsExportedMetrics()
+    {
+        var known = Known();
+        var queries = MonitoredQueries.Dashboards().ToList();
+        Assert.True(queries.Count >= 30, $"only {queries.Count} dashboard queries found");
+        var missing = queries.SelectMany(q => MonitoredQueries.Unknown(q.Expression, known).Select(n => $"{q.Where}: {n}")).ToList();
+        Assert.True(missing.Count == 0, "dashboard queries read series no service exports:\n" + string.Join('\n', missing));
+    }
+
+    [SkippableFact]
+    public void EveryAlertAndRecordingRuleReadsExportedMetrics()
+    {
+        var known = Known();
+        var missing = MonitoredQueries.Rules().Rules
+            .SelectMany(q => MonitoredQueries.Unknown(q.Expression, known).Select(n => $"{q.Where}: {n}")).ToList();
+        Assert.True(missing.Count == 0, "rules read series no service exports:\n" + string.Join('\n', missing));
+    }
+
+    [SkippableFact]
+    public void TheCheckCatchesANameNoServiceExports()
+    {
+        var known = Known();
+        Assert.Equal(["time_to_first_token_seconds"],
+            MonitoredQueries.Unknown("histogram_quantile(0.9, sum by (le) (rate(time_to_first_token_seconds[5m])))", known));
+        Assert.Equal(["gateway_request_errors"], MonitoredQueries.Unknown("rate(gateway_request_errors[5m])", known));
+    }
+
+    [SkippableFact]
+    public void KedaScalerQueriesReadExportedMetrics()
+    {
+        var known = Known();
+        var helm = HelmChart.Helm();
+        Skip.If(helm is null, HelmChart.MissingHelm);
+        var rendered = HelmChart.RenderAsync(helm!, []).GetAwaiter().GetResult();
+        var queries = rendered.Where(d => (string?)d!["kind"] == "ScaledObject")
+            .SelectMany(d => d!["spec"]!["triggers"]!.AsArray())
+            .Where(t => (string?)t!["type"] == "prometheus")
+            .Select(t => (string)t!["metadata"]!["query"]!)
+            .ToList();
+        Assert.NotEmpty(queries);
+        var missing = queries.SelectMany(q => MonitoredQueries.Unknown(q, known)).ToList();
+        Assert.True(missing.Count == 0, "KEDA queries read series no service exports: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void DashboardsAreWellFormedAndShareTheDatasourceVariable()
+    {
+        foreach (var file in Directory.GetFiles(RepositoryPaths.Dashboards, "*.json"))
+        {
+            var dashboard = JsonNode.Parse(File.ReadAllText(file))!;
+            Assert.False(string.IsNullOrEmpty((string?)dashboard["uid"]), file);
+            Assert.Contains("platform", dashboard["tags"]!.AsArray().Select(t => (string?)t));
+            Assert.Contains(dashboard["templating"]!["list"]!.AsArray(), v => (string?)v!["name"] == "datasource" && (string?)v["type"] == "datasource");
+            var panels = MonitoredQueries.Panels(dashboard["panels"]!.AsArray()).ToList();
+            Assert.Equal(panels.Count, panels.Select(p => (int)p["id"]!).Distinct().Count());
+            Assert.Contains(panels, p => (string?)p["type"] == "row");
+            foreach (var panel in panels.Where(p => (string?)p["type"] != "row"))
+            {
+                Assert.Equal("${datasource}", (string?)panel["datasource"]?["uid"]);
+                Assert.NotEmpty(panel["targets"]!.AsArray());
+                var grid = panel["gridPos"]!;
+                Assert.InRange((int)grid["x"]! + (int)grid["w"]!, 1, 24);
+            }
+        }
+    }
+}

@@ -52,6 +52,10 @@ internal static class BlendHarness
     public static GenerationResult Generate(LlmEngine engine, string id, int[] prompt, int maxTokens, BlendSpec? blend = null) =>
         EngineHarness.Run(engine, EngineHarness.Greedy(id, prompt, maxTokens) with { Blend = blend, Sampling = Sampling.SamplingParams.Greedy(maxTokens) with { IgnoreEos = true } })[0];
 
+    /// <summary>Same shape and bitwise the same values.</summary>
+    public static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) =>
+        a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
     /// <summary>Runs one request to the end and returns its final event (report, KV).</summary>
     public static GenerationEvent Final(LlmEngine engine, GenerationRequest request)
     {

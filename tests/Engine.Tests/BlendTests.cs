@@ -104,7 +104,7 @@ public sealed class BlendTests
             {
                 var expectedK = rope.Rotate(chunk.Layer(layer).Keys, start - chunk.FirstPosition);
                 Assert.True(expectedK.allclose(kv.Layers[layer].Keys.narrow(0, start, tokens.Length), 1e-5, 1e-6), $"K of layer {layer}");
-                Assert.True(chunk.Layer(layer).Values.equal(kv.Layers[layer].Values.narrow(0, start, tokens.Length)).item<bool>(), $"V of layer {layer}");
+                Assert.True(Same(chunk.Layer(layer).Values, kv.Layers[layer].Values.narrow(0, start, tokens.Length)), $"V of layer {layer}");
             }
             start += tokens.Length;
         }

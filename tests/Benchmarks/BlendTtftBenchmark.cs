@@ -29,24 +29,24 @@ public static class BlendTtftBenchmark
         var chunks = Enumerable.Range(0, 8).Select(_ => Random(ChunkTokens)).ToArray();
         var clock = Stopwatch.StartNew();
         var kvs = chunks.Select(c => ChunkKvComputer.Compute(engine, c, 1)).ToArray();
-        output.WriteLine($"## TTFT against full prefill and prefix caching ({quick ? "quick" : "full"} run)");
+        output.WriteLine($"## TTFT against full prefill and prefix caching ({(quick ? "quick" : "full")} run)");
         output.WriteLine();
         output.WriteLine($"model: dummy Llama, hidden 768, 12 layers, vocab 32000, fp32, CPU; chunk KV computed in {clock.Elapsed.TotalSeconds:F1} s ({kvs.Sum(k => k.Bytes) / (1 << 20)} MiB in memory)");
         output.WriteLine();
-        output.WriteLine("| chunks | prompt tokens | method | TTFT ms (median) | speed-up vs full | reused tokens |");
+        output.WriteLine("| chunks | prompt tokens | method | TTFT ms: median (each run) | speed-up vs full | reused tokens |");
         output.WriteLine("| ---: | ---: | --- | ---: | ---: | ---: |");
         int reps = quick ? 1 : 3;
         int variant = 0;
+        string[] methods = ["full prefill", "prefix caching", "blend r = 0.15", "blend r = 0.3", "blend r = 0 (full reuse)"];
         foreach (int k in quick ? new[] { 4 } : new[] { 4, 8 })
         {
             var question = Random(32);
-            var results = new List<(string Method, double Ms, int Reused)>();
-            double? fullMs = null;
-            foreach (var method in new[] { "full prefill", "prefix caching", "blend r = 0.15", "blend r = 0.3", "blend r = 0 (full reuse)" })
+            var times = methods.ToDictionary(m => m, _ => new List<double>());
+            var reused = new Dictionary<string, int>();
+            // Methods alternate within each repetition, so the shared machine's slow spells hit them all alike.
+            for (int rep = 0; rep < reps; rep++)
             {
-                var times = new List<double>();
-                int reused = 0;
-                for (int rep = 0; rep < reps; rep++)
+                foreach (var method in methods)
                 {
                     // A system prompt no earlier request had, so nothing but what the method reuses is cached.
                     var system = Random(32);
@@ -54,31 +54,23 @@ public static class BlendTtftBenchmark
                     if (method == "prefix caching")
                     {
                         // The warm-up: same system prompt, the chunks retrieved in another order.
-                        Ttft(engine, Prompt(system, chunks, kvs, [.. order.Reverse()], question, null, ref variant).Request);
+                        Ttft(engine, Prompt(system, chunks, kvs, [.. order.Reverse()], question, null, ref variant));
                     }
                     double? ratio = method.StartsWith("blend", StringComparison.Ordinal)
                         ? double.Parse(method.Split(' ')[3], CultureInfo.InvariantCulture)
                         : null;
-                    var (request, length) = Prompt(system, chunks, kvs, order, question, ratio, ref variant);
-                    var (ms, final) = Ttft(engine, request);
-                    times.Add(ms);
-                    reused = final.Usage!.CachedPromptTokens;
-                    if (rep == 0)
-                    {
-                        results.Add((method, 0, 0));
-                    }
-                    _ = length;
+                    var (ms, final) = Ttft(engine, Prompt(system, chunks, kvs, order, question, ratio, ref variant));
+                    times[method].Add(ms);
+                    reused[method] = final.Usage!.CachedPromptTokens;
                 }
-                times.Sort();
-                double median = times[times.Count / 2];
-                fullMs ??= median;
-                results[^1] = (method, median, reused);
             }
             int promptTokens = 1 + 32 + (k * ChunkTokens) + 32;
-            foreach (var (method, ms, reused) in results)
+            double fullMs = Median(times[methods[0]]);
+            foreach (var method in methods)
             {
+                double ms = Median(times[method]);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {k} | {promptTokens} | {method} | {ms:F0} | {fullMs!.Value / ms:F2}x | {reused} |"));
+                    $"| {k} | {promptTokens} | {method} | {ms:F0} ({string.Join(", ", times[method].Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))}) | {fullMs / ms:F2}x | {reused[method]} |"));
             }
         }
         var stats = engine.Stats().Blend;
@@ -90,7 +82,9 @@ public static class BlendTtftBenchmark
         }
     }
 
-    private static (GenerationRequest Request, int Length) Prompt(
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static GenerationRequest Prompt(
         int[] system, int[][] chunks, InMemoryChunkKv[] kvs, int[] order, int[] question, double? ratio, ref int variant)
     {
         var prompt = new List<int> { 1 };
@@ -107,7 +101,7 @@ public static class BlendTtftBenchmark
         {
             Blend = ratio is { } r ? new BlendSpec(segments) { RecomputeRatio = r } : null,
         };
-        return (request, prompt.Count);
+        return request;
     }
 
     /// <summary>Milliseconds from adding the request to its first token, the engine stepping on this thread.</summary>

@@ -94,17 +94,27 @@ internal sealed class BlendedPrefill
             Tensor? storedValues = null;
             if (NeedsLayer(plan, layer) && plan.NumCached > 0)
             {
-                var (k, v) = Place(loads.Take(layer), plan);
-                if (selected is not null)
+                // Stored K/V go into the cache only where some tokens are not recomputed; at the check layer
+                // (every token recomputed) only V is read, to measure the deviation.
+                bool place = selected is not null;
+                var (k, v) = Place(loads.Take(layer), plan, withKeys: place);
+                if (place)
                 {
-                    _cache.Write(layer, cachedSlots, k, v);
+                    _cache.Write(layer, cachedSlots, k!, v);
                 }
+                k?.Dispose();
                 storedValues = v;
             }
             x = _model.Layers[layer].Forward(x, angles, meta, _cache);
-            if (layer == CheckLayer && ratio > 0 && storedValues is not null && ratio < 1)
+            bool check = layer == CheckLayer && ratio > 0 && ratio < 1 && storedValues is not null;
+            if (!check)
             {
-                selected = Select(plan, cachedSlots, storedValues, layer, ratio);
+                storedValues?.Dispose();
+            }
+            else
+            {
+                selected = Select(plan, cachedSlots, storedValues!, layer, ratio);
+                storedValues!.Dispose();
                 if (selected.Length < n)
                 {
                     x = x.index_select(0, tensor(selected.Select(p => (long)p).ToArray(), device: device));
@@ -137,7 +147,7 @@ internal sealed class BlendedPrefill
     }
 
     /// <summary>Every chunk's stored K (re-rotated to its new positions) and V, concatenated in prompt order.</summary>
-    private (Tensor K, Tensor V) Place(ChunkKvLayer[] layers, BlendPlan plan)
+    private (Tensor? K, Tensor V) Place(ChunkKvLayer[] layers, BlendPlan plan, bool withKeys)
     {
         try
         {
@@ -147,12 +157,15 @@ internal sealed class BlendedPrefill
             {
                 var chunk = segment.Cached!;
                 var stored = layers[IndexOf(plan.Sources, chunk)];
-                var k = stored.Keys.to(_model.DType, _model.Device);
-                int delta = segment.Start - chunk.FirstPosition;
-                keys.Add(delta == 0 ? k : _rope.Rotate(k, delta));
+                if (withKeys)
+                {
+                    var k = stored.Keys.to(_model.DType, _model.Device);
+                    int delta = segment.Start - chunk.FirstPosition;
+                    keys.Add(delta == 0 ? k : _rope.Rotate(k, delta));
+                }
                 values.Add(stored.Values.to(_model.DType, _model.Device));
             }
-            return (cat(keys, 0), cat(values, 0));
+            return (withKeys ? cat(keys, 0) : null, cat(values, 0));
         }
         finally
         {

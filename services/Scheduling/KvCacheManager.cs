@@ -197,7 +197,7 @@ public sealed class KvCacheManager
             return;
         }
 
-        var fullBlocks = Math.Min(sequence.NumComputedTokens / BlockSize, sequence.BlockTable.Count);
+        var fullBlocks = Math.Min(Math.Min(sequence.NumComputedTokens, sequence.PrefixCacheableTokens) / BlockSize, sequence.BlockTable.Count);
         while (!sequence.PrefixChainClosed && sequence.NumHashedBlocks < fullBlocks)
         {
             var i = sequence.NumHashedBlocks;

@@ -64,6 +64,13 @@ public sealed class Sequence
     /// A sequence resumed after preemption keeps the value of its first admission.</summary>
     public int NumCachedPromptTokens { get; internal set; }
 
+    /// <summary>
+    /// Leading tokens whose KV may be registered in the prefix cache; blocks past it never are. A blended
+    /// (CacheBlend) prompt sets it to the start of its first reused chunk: from there on its KV is an
+    /// approximation, not the KV of those tokens, and must never be served to another request as exact.
+    /// </summary>
+    public int PrefixCacheableTokens { get; set; } = int.MaxValue;
+
     /// <summary>Physical block ids (a live view); block i holds positions [i * BlockSize, (i + 1) * BlockSize).</summary>
     public IReadOnlyList<int> BlockTable { get; }
 

@@ -1,6 +1,6 @@
 using Platform.Benchmarks;
 
-// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving [--quick] [--torch] [--rate R]
+// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|blend [--quick] [--torch] [--rate R] [--quality|--ttft]
 var quick = args.Contains("--quick");
 // --torch: run without the engine's C# CPU kernels, to see the torch-only numbers.
 Platform.Engine.Model.CpuKernels.Enabled = !args.Contains("--torch");
@@ -23,7 +23,12 @@ switch (which)
             ? double.Parse(args[rateAt + 1], System.Globalization.CultureInfo.InvariantCulture)
             : null;
         return await ServingBenchmark.RunAsync(Console.Out, quick, rate);
+    case "blend":
+        // CacheBlend: quality against full prefill, then TTFT against full prefill and prefix caching.
+        bool onlyQuality = args.Contains("--quality"), onlyTtft = args.Contains("--ttft");
+        BlendBenchmark.Run(Console.Out, quick, quality: !onlyTtft, ttft: !onlyQuality);
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, blend)");
         return 2;
 }

@@ -14,4 +14,7 @@ public sealed record BlendSpec(IReadOnlyList<PromptSegment> Segments)
 
     /// <summary>Below this many cached tokens a blend is not worth it and the prompt is fully prefilled.</summary>
     public int MinCachedTokens { get; init; } = 256;
+
+    /// <summary>Longest wait for the chunks' KV (all layers, from the start of the blend) before a full prefill.</summary>
+    public TimeSpan LoadTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

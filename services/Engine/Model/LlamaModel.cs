@@ -65,6 +65,9 @@ public sealed class LlamaModel : IDisposable
         return RmsNorm.Apply(x, _norm, Config.RmsNormEps);
     }
 
+    /// <summary>The final RMSNorm, as <see cref="Forward"/> applies it (for passes that run the layers themselves).</summary>
+    public Tensor FinalNorm(Tensor x) => RmsNorm.Apply(x, _norm, Config.RmsNormEps);
+
     /// <summary>Float32 logits [N, vocab] for the given hidden rows.</summary>
     public Tensor Logits(Tensor hidden) => Projection.Apply(hidden, _lmHead).to(ScalarType.Float32);
 

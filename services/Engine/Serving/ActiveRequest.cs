@@ -43,7 +43,14 @@ internal sealed class ActiveRequest
 
     public ChannelReader<GenerationEvent> Reader => _events.Reader;
 
-    public Usage Usage => new(Sequence.PromptLength, CompletionTokens, Sequence.NumCachedPromptTokens);
+    /// <summary>A blend's plan while it waits for its turn (null for other requests and after a fallback).</summary>
+    public Blending.BlendPlan? BlendPlan { get; set; }
+
+    /// <summary>What became of the request's blend, when it asked for one.</summary>
+    public Blending.BlendReport? BlendReport { get; set; }
+
+    /// <summary>Prompt tokens served from the prefix cache or reused from chunk KV without recompute.</summary>
+    public Usage Usage => new(Sequence.PromptLength, CompletionTokens, Sequence.NumCachedPromptTokens + (BlendReport?.ReusedTokens ?? 0));
 
     public void Emit(GenerationEvent e)
     {

@@ -12,4 +12,8 @@ public sealed record EngineStats(
     long NumPreemptions,
     long PromptTokensTotal,
     long GenerationTokensTotal,
-    long StepsTotal);
+    long StepsTotal)
+{
+    /// <summary>CacheBlend counters: lookups, blends, fallbacks by reason, tokens reused and recomputed, bytes loaded.</summary>
+    public Blending.BlendStats Blend { get; init; } = Blending.BlendStats.Empty;
+}

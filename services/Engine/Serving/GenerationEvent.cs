@@ -18,6 +18,9 @@ public sealed record GenerationEvent(string RequestId, SampledToken? Token, stri
     /// <summary>On the final event of a request that asked for it: the KV of its computed tokens.</summary>
     public KvSnapshot? Kv { get; init; }
 
+    /// <summary>On the final event of a request that asked for a blend: what became of it (reused tokens, fallback).</summary>
+    public Blending.BlendReport? Blend { get; init; }
+
     public bool IsFinal => Finish is not null;
 }
 

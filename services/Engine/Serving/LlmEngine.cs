@@ -101,7 +101,9 @@ public sealed partial class LlmEngine : IDisposable
     /// </summary>
     public RequestStream AddRequest(GenerationRequest request)
     {
+        var blend = request.Blend is null ? null : Blending.BlendPlan.Create(request.Blend, request.PromptTokenIds.Count);
         var active = Admit(request, request.PromptTokenIds);
+        active.BlendPlan = blend;
         _incoming.Enqueue(active);
         _workSignal.Release();
         return new RequestStream(request.RequestId, active.Reader);
@@ -142,6 +144,7 @@ public sealed partial class LlmEngine : IDisposable
     private bool StepLocked()
     {
         DrainIncoming();
+        bool blended = RunNextBlend();
         var output = _scheduler.Schedule();
         _preemptions += output.Preempted.Count;
         foreach (var preempted in output.Preempted)
@@ -150,7 +153,7 @@ public sealed partial class LlmEngine : IDisposable
         }
         if (output.IsEmpty)
         {
-            return false;
+            return blended;
         }
         _steps++;
         var chunks = output.Chunks.Select(c => new RunnerChunk(
@@ -233,8 +236,11 @@ public sealed partial class LlmEngine : IDisposable
     private EngineStats ComputeStats()
     {
         var kv = _scheduler.KvCache;
-        return new EngineStats(_scheduler.NumRunning, _scheduler.NumWaiting + _incoming.Count, kv.Usage, kv.NumFreeBlocks,
-            kv.NumTotalBlocks, kv.PrefixCacheQueries, kv.PrefixCacheHits, _preemptions, _promptTokens, _generationTokens, _steps);
+        return new EngineStats(_scheduler.NumRunning, _scheduler.NumWaiting + _incoming.Count + _blendQueue.Count, kv.Usage, kv.NumFreeBlocks,
+            kv.NumTotalBlocks, kv.PrefixCacheQueries, kv.PrefixCacheHits, _preemptions, _promptTokens, _generationTokens, _steps)
+        {
+            Blend = _blendCounters.Snapshot(),
+        };
     }
 
     /// <summary>The request's layer sink, on the chunk that first completes its prompt.</summary>
@@ -284,8 +290,11 @@ public sealed partial class LlmEngine : IDisposable
                 Complete(active, FinishReason.Cancelled, null, "");
                 continue;
             }
-            _scheduler.Add(active.Sequence);
-            _promptTokens += active.Sequence.PromptLength;
+            if (!TryQueueBlend(active))
+            {
+                _scheduler.Add(active.Sequence);
+                _promptTokens += active.Sequence.PromptLength;
+            }
         }
     }
 
@@ -354,6 +363,7 @@ public sealed partial class LlmEngine : IDisposable
             Error = error,
             StopReason = stopReason,
             Kv = kv,
+            Blend = active.BlendReport,
         });
         LogFinished(_logger, active.Request.RequestId, reason, active.Sequence.PromptLength, active.CompletionTokens);
     }

@@ -1,0 +1,79 @@
+using Platform.Engine.Sampling;
+using Platform.Engine.Serving;
+using static TorchSharp.torch;
+
+namespace Platform.Engine.Blending;
+
+/// <summary>
+/// Computes a chunk's KV the way a blend expects it: a prefill of <c>[BOS] + chunk</c> on the engine with KV
+/// export, the BOS entry dropped, keys after RoPE at positions 1..n (0..n-1 for models without a BOS).
+/// </summary>
+public static class ChunkKvComputer
+{
+    /// <summary>
+    /// Computes the chunk's KV, stepping the engine itself until the prefill is done (safe beside a running
+    /// engine loop, since steps take the engine's lock).
+    /// </summary>
+    public static InMemoryChunkKv Compute(LlmEngine engine, IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt = 0)
+    {
+        var stream = engine.AddRequest(Request(chunkTokens, bosTokenId, cacheSalt));
+        GenerationEvent? final = null;
+        while (final is null)
+        {
+            while (stream.Events.TryRead(out var e))
+            {
+                final = e.IsFinal ? e : final;
+            }
+            if (final is null && !engine.Step() && !stream.Events.TryPeek(out _))
+            {
+                throw new InvalidOperationException("the engine stopped before the chunk's prefill finished");
+            }
+        }
+        return FromFinal(final, chunkTokens.Count, bosTokenId);
+    }
+
+    /// <summary>Computes the chunk's KV on an engine whose loop runs (<see cref="LlmEngine.RunAsync"/>).</summary>
+    public static async Task<InMemoryChunkKv> ComputeAsync(
+        LlmEngine engine, IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt = 0, CancellationToken cancellationToken = default)
+    {
+        var stream = engine.AddRequest(Request(chunkTokens, bosTokenId, cacheSalt));
+        await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (e.IsFinal)
+            {
+                return FromFinal(e, chunkTokens.Count, bosTokenId);
+            }
+        }
+        throw new InvalidOperationException("the chunk's prefill ended without a final event");
+    }
+
+    private static GenerationRequest Request(IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt)
+    {
+        if (chunkTokens.Count == 0)
+        {
+            throw new ArgumentException("the chunk is empty", nameof(chunkTokens));
+        }
+        IReadOnlyList<int> prompt = bosTokenId is { } bos ? [bos, .. chunkTokens] : chunkTokens;
+        return new GenerationRequest($"chunk-kv-{Guid.NewGuid():N}", prompt, SamplingParams.Greedy(1) with { IgnoreEos = true })
+        {
+            CacheSalt = cacheSalt,
+            ExportKv = true,
+        };
+    }
+
+    private static InMemoryChunkKv FromFinal(GenerationEvent final, int chunkLength, int? bosTokenId)
+    {
+        if (final.Kv is not { } kv)
+        {
+            throw new InvalidOperationException($"the chunk's prefill ended without KV ({final.Finish}: {final.Error})");
+        }
+        using (kv)
+        {
+            int skip = bosTokenId is null ? 0 : 1;
+            var layers = kv.Layers
+                .Select(l => new ChunkKvLayer(l.Keys.narrow(0, skip, chunkLength).clone(), l.Values.narrow(0, skip, chunkLength).clone()))
+                .ToArray();
+            return new InMemoryChunkKv(layers, skip);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Platform.Engine.Blending;
+using Platform.Engine.Configuration;
+using Platform.Engine.Execution;
+using Platform.Engine.Loading;
+using static Platform.Engine.Tests.BlendHarness;
+using static TorchSharp.torch;
+
+namespace Platform.Engine.Tests;
+
+/// <summary>The blend's own forward pass against the model runner over the same blended cache.</summary>
+public sealed class BlendConsistencyTests
+{
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.15)]
+    [InlineData(0.5)]
+    public void The_blends_logits_equal_a_decode_step_of_the_last_token_over_the_blended_kv(double ratio)
+    {
+        var config = TinyConfig();
+        using var model = ModelLoader.CreateDummy(config, new EngineOptions { DummySeed = 5 });
+        using var harness = new RunnerHarness(model, 64, 16);
+        var chunks = new[] { Tokens(90, 30, 96), Tokens(91, 21, 96) };
+        var kvs = chunks.Select(c =>
+        {
+            int[] t = [Bos, .. c];
+            var b = harness.AllocateBlocks(t.Length);
+            using var s = NewDisposeScope();
+            harness.Runner.Execute([new RunnerChunk(t, 0, t.Length, b, false)]);
+            var layers = Enumerable.Range(0, config.NumHiddenLayers).Select(l =>
+            {
+                var (k, v) = harness.Cache.ExportLayer(l, b, t.Length);
+                return new ChunkKvLayer(k.narrow(0, 1, c.Length).clone().DetachFromDisposeScope(), v.narrow(0, 1, c.Length).clone().DetachFromDisposeScope());
+            }).ToArray();
+            return new InMemoryChunkKv(layers, 1);
+        }).ToArray();
+        var (prompt, spec) = Rag(Tokens(92, 6, 96), [(chunks[0], kvs[0]), (chunks[1], kvs[1])], Tokens(93, 9, 96), ratio);
+        var blocks = harness.AllocateBlocks(prompt.Length);
+        var plan = BlendPlan.Create(spec, prompt.Length);
+        using var scope = NewDisposeScope();
+        using var loads = new ChunkKvPrefetcher(plan.Sources, config.NumHiddenLayers, 2, 16, l => BlendedPrefill.NeedsLayer(plan, l), TimeSpan.FromSeconds(30));
+        var (blended, _) = new BlendedPrefill(model, harness.Cache, new RopeReRotation(config)).Run(prompt, blocks, plan, loads, null);
+        var decoded = harness.Runner.Execute([new RunnerChunk(prompt, prompt.Length - 1, 1, blocks, true)])!;
+        Assert.True(blended.allclose(decoded, 1e-4, 1e-5), $"max difference {(blended - decoded).abs().max().item<float>()}");
+        foreach (var kv in kvs)
+        {
+            kv.Dispose();
+        }
+    }
+}

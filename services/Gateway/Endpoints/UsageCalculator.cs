@@ -13,7 +13,7 @@ internal static class UsageCalculator
         {
             var first = group.First();
             prompt += first.Usage?.PromptTokens ?? first.Plan.PromptTokenIds.Count;
-            cached += first.Usage?.CachedPromptTokens ?? 0;
+            cached += (first.Usage?.CachedPromptTokens ?? 0) + first.ReusedChunkTokens;
         }
         foreach (var choice in choices)
         {

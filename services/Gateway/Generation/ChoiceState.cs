@@ -20,6 +20,9 @@ internal sealed class ChoiceState(ChoicePlan plan, GatewayMetrics metrics, TimeP
     public Usage? Usage { get; private set; }
     public string? Error { get; private set; }
 
+    /// <summary>Prompt tokens whose KV came from stored chunks (RAG), reported in cached_tokens with prefix-cache hits.</summary>
+    public int ReusedChunkTokens { get; private set; }
+
     /// <summary>OpenAI's finish_reason, once finished normally.</summary>
     public string? FinishReasonText => Finish switch
     {
@@ -39,6 +42,7 @@ internal sealed class ChoiceState(ChoicePlan plan, GatewayMetrics metrics, TimeP
             if (_tokens.Count == 0)
             {
                 metrics.RecordTimeToFirstToken(time.GetElapsedTime(arrival, now));
+                Plan.Rag?.OnFirstToken(time.GetElapsedTime(arrival, now));
             }
             else
             {
@@ -53,6 +57,7 @@ internal sealed class ChoiceState(ChoicePlan plan, GatewayMetrics metrics, TimeP
             Finish = e.Finish;
             Usage = e.Usage;
             Error = e.Error;
+            ReusedChunkTokens = Plan.Rag is null ? 0 : ChunkStore.Blending.BlendReuse.ReusedTokens(e);
             var reason = FinishReasonText ?? (e.Finish == FinishReason.Cancelled ? "abort" : "error");
             metrics.RecordFinished(reason, time.GetElapsedTime(arrival, now), e.Usage?.PromptTokens ?? 0, e.Usage?.CompletionTokens ?? 0);
         }

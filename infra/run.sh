@@ -7,6 +7,11 @@
 #   infra/run.sh split [--model DIR] [--port 8000] ...           Gateway, Prefill and Decode as separate
 #                                                               processes on loopback, real gRPC between them
 #   infra/run.sh generate [--model DIR] [--prompt TEXT] ...     one-shot text generation, no server
+#
+# Both serving modes also start the KvStore service (chunk KV ingest, HTTP on :5103, gRPC on :5104) and,
+# unless ConnectionStrings:redis is configured (--ConnectionStrings:redis HOST:PORT or the environment
+# variable ConnectionStrings__redis), a local redis-server with infra/redis/redis.conf on 127.0.0.1:$REDIS_PORT
+# (default 6390); every service gets the connection string.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -37,6 +42,44 @@ fi
 
 port=8000
 args=("$@")
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
+redis="${ConnectionStrings__redis:-}"
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --ConnectionStrings:redis) redis=${args[$((i + 1))]:-} ;;
+    --ConnectionStrings:redis=*) redis=${args[$i]#--ConnectionStrings:redis=} ;;
+  esac
+done
+if [ -z "$redis" ]; then
+  redis_port=${REDIS_PORT:-6390}
+  command -v redis-server >/dev/null || { echo "run: redis-server is missing; run infra/install-packages.sh or set ConnectionStrings:redis" >&2; exit 1; }
+  (cd "$root" && exec redis-server infra/redis/redis.conf --port "$redis_port" --daemonize no --logfile "" --loglevel warning) &
+  pids+=($!)
+  redis="127.0.0.1:$redis_port"
+  for _ in $(seq 100); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  echo "run: redis-server (chunk KV store) on $redis" >&2
+fi
+export ConnectionStrings__redis="$redis"
+kvstore_http=${KVSTORE_HTTP_PORT:-5103}
+kvstore_grpc=${KVSTORE_GRPC_PORT:-5104}
+kvstore_model=""
+shared_args=()   # engine and chunk-store settings every engine process must share (they are part of chunk keys)
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --model) kvstore_model=${args[$((i + 1))]} ;;
+    --Engine:*|--ChunkStore:*) shared_args+=("${args[$i]}" "${args[$((i + 1))]:-}") ;;
+  esac
+done
+kvstore_model=$(realpath "${kvstore_model:-$demo}")
+(cd "$root/services/KvStore/bin/$bin" && exec dotnet Platform.KvStore.dll --model "$kvstore_model" "${shared_args[@]}" \
+  --Kestrel:Endpoints:Http:Url "http://127.0.0.1:$kvstore_http" --Kestrel:Endpoints:Grpc:Url "http://127.0.0.1:$kvstore_grpc") &
+pids+=($!)
+export ConnectionStrings__kvstore="http://127.0.0.1:$kvstore_grpc"
+echo "run: KvStore (chunk ingest) at http://127.0.0.1:$kvstore_http/v1/ingest, gRPC on :$kvstore_grpc" >&2
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
     --port) port=${args[$((i + 1))]:-$port} ;;
@@ -55,11 +98,9 @@ if [ "$mode" = split ]; then
   model=$(realpath "${model:-$demo}")
   prefill_port=${PREFILL_PORT:-5101}
   decode_port=${DECODE_PORT:-5102}
-  pids=()
-  trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
-  dotnet "services/Decode/bin/$bin/Platform.Decode.dll" --model "$model" --urls "http://127.0.0.1:$decode_port" &
+  dotnet "services/Decode/bin/$bin/Platform.Decode.dll" --model "$model" --urls "http://127.0.0.1:$decode_port" "${shared_args[@]}" &
   pids+=($!)
-  dotnet "services/Prefill/bin/$bin/Platform.Prefill.dll" --model "$model" --urls "http://127.0.0.1:$prefill_port" &
+  dotnet "services/Prefill/bin/$bin/Platform.Prefill.dll" --model "$model" --urls "http://127.0.0.1:$prefill_port" "${shared_args[@]}" &
   pids+=($!)
   echo "platform (split): prefill on :$prefill_port, decode on :$decode_port; OpenAI-compatible API at http://127.0.0.1:$port/v1" >&2
   dotnet "services/Gateway/bin/$bin/Platform.Gateway.dll" "${with_model[@]}" "${args[@]}" --Gateway:Mode Split \
@@ -70,4 +111,6 @@ if [ "$mode" = split ]; then
   exit $?
 fi
 echo "platform: OpenAI-compatible API at http://127.0.0.1:$port/v1 (try: curl http://127.0.0.1:$port/v1/models)" >&2
-exec dotnet "services/Gateway/bin/$bin/Platform.Gateway.dll" "${with_model[@]}" "${args[@]}"
+dotnet "services/Gateway/bin/$bin/Platform.Gateway.dll" "${with_model[@]}" "${args[@]}" &
+pids+=($!)
+wait "${pids[-1]}"

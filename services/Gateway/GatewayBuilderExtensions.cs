@@ -6,6 +6,7 @@ using Platform.Gateway.Endpoints;
 using Platform.Gateway.Errors;
 using Platform.Gateway.Generation;
 using Platform.Gateway.Metrics;
+using Platform.Gateway.Rag;
 using Platform.Gateway.Routing;
 using Platform.PhaseSplit.Hosting;
 
@@ -32,6 +33,7 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSingleton<CompletionsEndpoint>();
         services.AddHealthChecks().AddCheck<BackendHealthCheck>(ReadinessCheckName);
+        builder.AddGatewayRag();
         return builder;
     }
 

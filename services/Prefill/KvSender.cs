@@ -23,6 +23,7 @@ namespace Platform.Prefill;
 public sealed partial class KvSender(
     EngineHost host,
     IGrpcChannelFactory channels,
+    ChunkBlendResolver blends,
     KvTransferMetrics metrics,
     IOptions<PrefillOptions> options,
     TimeProvider time,
@@ -47,7 +48,12 @@ public sealed partial class KvSender(
         var geometry = KvGeometry.Of(engine.Cache);
         var sink = new LayerChannelSink(time);
         var engineRequest = spec.ToEngineRequest();
-        engineRequest = engineRequest with { Sampling = engineRequest.Sampling with { MaxTokens = 1 }, KvLayerSink = sink };
+        engineRequest = engineRequest with
+        {
+            Sampling = engineRequest.Sampling with { MaxTokens = 1 },
+            KvLayerSink = sink,
+            Blend = await blends.ResolveAsync(spec, context.CancellationToken).ConfigureAwait(false),
+        };
         long received = time.GetTimestamp();
         RequestStream engineStream;
         try

@@ -1,3 +1,4 @@
+using Platform.ChunkStore.Hosting;
 using Platform.PhaseSplit.Hosting;
 using Platform.PhaseSplit.Kv;
 using Platform.Prefill;
@@ -12,6 +13,8 @@ builder.Services.AddOptions<PrefillOptions>()
     .Validate(o => o.MaxKvMessageBytes is > KvWire.MessageOverheadBytes and <= KvWire.MaxMessageBytes,
         $"Prefill:MaxKvMessageBytes (Prefill__MaxKvMessageBytes) must be in ({KvWire.MessageOverheadBytes}, {KvWire.MaxMessageBytes}]")
     .ValidateOnStart();
+builder.Services.AddChunkStore();
+builder.Services.AddSingleton<ChunkBlendResolver>();
 builder.Services.AddSingleton<KvSender>();
 
 var app = builder.Build();

@@ -30,4 +30,6 @@ public sealed record ChatCompletionRequest
     public double? FrequencyPenalty { get; init; }
     public JsonElement? LogitBias { get; init; }
     public JsonElement? ResponseFormat { get; init; }
+    /// <summary>Extension: retrieved chunks whose stored KV the prompt reuses (CacheBlend); see README "RAG requests".</summary>
+    public RagExtension? Rag { get; init; }
 }

@@ -26,4 +26,6 @@ public sealed record CompletionRequest
     public double? PresencePenalty { get; init; }
     public double? FrequencyPenalty { get; init; }
     public JsonElement? LogitBias { get; init; }
+    /// <summary>Extension: retrieved chunks whose stored KV the prompt reuses (CacheBlend); see README "RAG requests".</summary>
+    public RagExtension? Rag { get; init; }
 }

@@ -17,6 +17,7 @@ internal static class TokenEvents
             CacheSalt = request.CacheSalt,
         };
         spec.PromptTokenIds.AddRange(request.PromptTokenIds);
+        spec.Blend = Rag.ChunkBlendWire.ToWire(request.Blend);
         return spec;
     }
 

@@ -14,6 +14,7 @@ internal sealed class ChatCompletionsEndpoint(
     ServedModel served,
     AdmissionGate admission,
     ChatPromptBuilder prompts,
+    Rag.RagPlanner rag,
     GatewayMetrics metrics,
     TimeProvider time,
     IOptions<GatewayOptions> options)
@@ -35,14 +36,17 @@ internal sealed class ChatCompletionsEndpoint(
             throw ApiException.BadRequest("'top_logprobs' requires 'logprobs' to be true.", "top_logprobs");
         }
         int? topLogprobs = body.Logprobs == true ? body.TopLogprobs ?? 0 : null;
-        var promptIds = prompts.Build(body.Messages, body.AddGenerationPrompt ?? true, body.Tools, model.Tokenizer);
+        var ragPrompt = body.Rag is { } extension
+            ? await rag.PlanChatAsync(context, extension, body.Messages, body.AddGenerationPrompt ?? true, body.Tools, model.Tokenizer, ct).ConfigureAwait(false)
+            : null;
+        var promptIds = ragPrompt?.PromptTokenIds ?? prompts.Build(body.Messages, body.AddGenerationPrompt ?? true, body.Tools, model.Tokenizer);
         var maxTokensParam = body.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         int maxTokens = ContextLength.ResolveMaxTokens(body.MaxCompletionTokens ?? body.MaxTokens, promptIds.Length, model.MaxModelLength, "messages", maxTokensParam);
 
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = time.GetUtcNow().ToUnixTimeSeconds();
         var choices = Enumerable.Range(0, n)
-            .Select(i => new ChoiceState(new ChoicePlan(i, 0, promptIds, SamplingBuilder.Build(fields, maxTokens, topLogprobs, i)), metrics, time, arrival))
+            .Select(i => new ChoiceState(new ChoicePlan(i, 0, promptIds, SamplingBuilder.Build(fields, maxTokens, topLogprobs, i)) { Rag = ragPrompt }, metrics, time, arrival))
             .ToList();
         await using var session = await GenerationSession.StartAsync(backend, id, choices, ct).ConfigureAwait(false);
         if (body.Stream)

@@ -14,6 +14,7 @@ internal sealed class CompletionsEndpoint(
     ServedModel served,
     AdmissionGate admission,
     GatewayMetrics metrics,
+    Rag.RagPlanner rag,
     TimeProvider time,
     IOptions<GatewayOptions> options)
 {
@@ -48,7 +49,10 @@ internal sealed class CompletionsEndpoint(
         {
             throw ApiException.BadRequest($"'logprobs' must be between 0 and 20, got {body.Logprobs}.", "logprobs");
         }
-        var promptList = CompletionPrompts.Parse(body.Prompt, model.Tokenizer);
+        var ragPrompt = body.Rag is { } extension
+            ? await rag.PlanCompletionAsync(context, extension, body.Prompt, model.Tokenizer, ct).ConfigureAwait(false)
+            : null;
+        var promptList = ragPrompt is not null ? [ragPrompt.PromptTokenIds] : CompletionPrompts.Parse(body.Prompt, model.Tokenizer);
         if (promptList.Count * n > SamplingBuilder.MaxChoices)
         {
             throw ApiException.BadRequest($"prompts x n must be at most {SamplingBuilder.MaxChoices}.", "n");
@@ -60,7 +64,7 @@ internal sealed class CompletionsEndpoint(
                 body.MaxTokens, promptList[p].Length, model.MaxModelLength, "prompt", "max_tokens", DefaultMaxTokens);
             for (int i = 0; i < n; i++)
             {
-                var plan = new ChoicePlan(p * n + i, p, promptList[p], SamplingBuilder.Build(fields, maxTokens, body.Logprobs, i));
+                var plan = new ChoicePlan(p * n + i, p, promptList[p], SamplingBuilder.Build(fields, maxTokens, body.Logprobs, i)) { Rag = ragPrompt };
                 choices.Add(new ChoiceState(plan, metrics, time, arrival));
             }
         }

@@ -13,6 +13,7 @@ internal static class UsageCalculator
         {
             var first = group.First();
             prompt += first.Usage?.PromptTokens ?? first.Plan.PromptTokenIds.Count;
+            // The engine counts chunk tokens a blend reused (without recompute) with its prefix-cache hits.
             cached += first.Usage?.CachedPromptTokens ?? 0;
         }
         foreach (var choice in choices)

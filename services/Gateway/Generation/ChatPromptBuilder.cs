@@ -15,13 +15,29 @@ public sealed class ChatPromptBuilder(TimeProvider time)
     private static readonly JsonElement Undefined = default;
     private volatile Tuple<Tokenizer, ChatTemplate>? _template;
 
-    public int[] Build(IReadOnlyList<ChatMessageInput>? messages, bool addGenerationPrompt, JsonElement? tools, Tokenizer tokenizer)
+    public int[] Build(IReadOnlyList<ChatMessageInput>? messages, bool addGenerationPrompt, JsonElement? tools, Tokenizer tokenizer) =>
+        Encode(Render(messages, addGenerationPrompt, tools, tokenizer), tokenizer);
+
+    /// <summary>
+    /// The rendered prompt text; <paramref name="lastUserPrefix"/> goes in front of the last user message's content
+    /// (RAG requests mark where their chunks go with it).
+    /// </summary>
+    public string Render(IReadOnlyList<ChatMessageInput>? messages, bool addGenerationPrompt, JsonElement? tools, Tokenizer tokenizer, string? lastUserPrefix = null)
     {
         if (messages is null || messages.Count == 0)
         {
             throw ApiException.BadRequest("'messages' must be a non-empty list of messages.", "messages");
         }
         var turns = messages.Select(ToChatMessage).ToList();
+        if (lastUserPrefix is not null)
+        {
+            int last = turns.FindLastIndex(t => t.Role == "user");
+            if (last < 0)
+            {
+                throw ApiException.BadRequest("'rag' needs a user message: the chunks go before the last user message's content.", "messages");
+            }
+            turns[last] = turns[last] with { Content = lastUserPrefix + turns[last].Content };
+        }
         IReadOnlyList<object>? toolList = tools is { ValueKind: JsonValueKind.Array } t ? [.. t.EnumerateArray().Select(e => (object)e)] : null;
         string text;
         try
@@ -33,6 +49,12 @@ public sealed class ChatPromptBuilder(TimeProvider time)
             // Templates refuse conversations they cannot express (e.g. roles not alternating) with raise_exception.
             throw ApiException.BadRequest($"The model's chat template could not render these messages: {e.Message}", "messages");
         }
+        return text;
+    }
+
+    /// <summary>Tokenizes a rendered chat prompt as Hugging Face does for chat.</summary>
+    public static int[] Encode(string text, Tokenizer tokenizer)
+    {
         // A Llama-style template writes the BOS text itself; adding it again would give the model two.
         bool templateHasBos = tokenizer.BosToken is { Length: > 0 } bos && text.StartsWith(bos, StringComparison.Ordinal);
         return tokenizer.Encode(text, addSpecialTokens: !templateHasBos, parseSpecialTokens: true);

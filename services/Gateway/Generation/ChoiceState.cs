@@ -39,6 +39,7 @@ internal sealed class ChoiceState(ChoicePlan plan, GatewayMetrics metrics, TimeP
             if (_tokens.Count == 0)
             {
                 metrics.RecordTimeToFirstToken(time.GetElapsedTime(arrival, now));
+                Plan.Rag?.OnFirstToken(time.GetElapsedTime(arrival, now));
             }
             else
             {

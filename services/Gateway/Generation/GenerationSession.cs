@@ -32,7 +32,10 @@ internal sealed class GenerationSession : IAsyncDisposable
         {
             foreach (var choice in choices)
             {
-                var request = new GenerationRequest($"{requestId}-{choice.Index}", choice.Plan.PromptTokenIds, choice.Plan.Sampling);
+                var request = new GenerationRequest($"{requestId}-{choice.Index}", choice.Plan.PromptTokenIds, choice.Plan.Sampling)
+                {
+                    Blend = choice.Plan.Rag?.Blend,
+                };
                 streams.Add(await backend.StartAsync(request, cancellationToken).ConfigureAwait(false));
             }
         }

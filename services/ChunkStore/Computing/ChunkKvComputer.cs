@@ -1,0 +1,85 @@
+using System.Globalization;
+using Platform.ChunkStore.Format;
+using Platform.Engine.Serving;
+using Platform.Engine.Sampling;
+using static TorchSharp.torch;
+
+namespace Platform.ChunkStore.Computing;
+
+/// <summary>
+/// Computes a chunk's KV with an engine as the store keeps it: a prefill of <c>[BOS] + chunk</c> (max_tokens 1,
+/// the KV exported with the final event), the BOS entry dropped, keys after RoPE at positions 1..n.
+/// </summary>
+public static class ChunkKvComputer
+{
+    /// <summary>The position of a stored chunk's first token: right after the BOS it was computed behind.</summary>
+    public const int FirstPosition = 1;
+
+    public static int BosTokenId(LlmEngine engine) =>
+        engine.Tokenizer?.BosTokenId ?? engine.Model.Config.BosTokenId
+        ?? throw new InvalidOperationException("the model defines no BOS token; chunk KV is computed behind one");
+
+    /// <summary>The RoPE description stored with every chunk (what the keys were rotated with).</summary>
+    public static string RopeMode(LlmEngine engine)
+    {
+        var config = engine.Model.Config;
+        var scaling = config.RopeScaling is { } s ? $"{s.RopeType}:{s.Factor.ToString(CultureInfo.InvariantCulture)}" : "none";
+        return $"{ChunkKvFormat.RotateHalfRopeMode};theta={config.RopeTheta.ToString(CultureInfo.InvariantCulture)};scaling={scaling}";
+    }
+
+    /// <summary>Runs the chunk through <paramref name="engine"/> (queued like any request) and returns its stored value.</summary>
+    public static async Task<byte[]> ComputeAsync(LlmEngine engine, IReadOnlyList<int> chunkTokens, CancellationToken cancellationToken)
+    {
+        if (chunkTokens.Count == 0)
+        {
+            throw new ArgumentException("a chunk needs at least one token", nameof(chunkTokens));
+        }
+        int[] prompt = [BosTokenId(engine), .. chunkTokens];
+        var request = new GenerationRequest($"chunkkv-{Guid.NewGuid():N}", prompt, SamplingParams.Greedy(1) with { IgnoreEos = true }) { ExportKv = true };
+        var stream = engine.AddRequest(request);
+        bool finished = false;
+        try
+        {
+            await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!e.IsFinal)
+                {
+                    continue;
+                }
+                finished = true;
+                using var kv = e.Kv ?? throw new InvalidOperationException($"computing a chunk's KV ended without KV: {e.Finish} {e.Error}");
+                return Encode(engine, chunkTokens, kv);
+            }
+            throw new InvalidOperationException("computing a chunk's KV ended without a final event");
+        }
+        finally
+        {
+            if (!finished)
+            {
+                engine.Cancel(request.RequestId);
+            }
+        }
+    }
+
+    /// <summary>The stored value of a <c>[BOS] + chunk</c> snapshot: rows 1..n of each layer's K and V.</summary>
+    public static byte[] Encode(LlmEngine engine, IReadOnlyList<int> chunkTokens, KvSnapshot kv)
+    {
+        int n = chunkTokens.Count;
+        if (kv.NumTokens < n + 1 || kv.Layers.Count == 0)
+        {
+            throw new InvalidOperationException($"the exported KV covers {kv.NumTokens} tokens; the chunk needs {n + 1}");
+        }
+        var first = kv.Layers[0].Keys;
+        var shape = new ChunkKvHeaderShape(first.dtype, kv.Layers.Count, (int)first.shape[1], (int)first.shape[2],
+            FirstPosition, RopeMode(engine), [.. chunkTokens]);
+        return ChunkKvFormat.Write(shape, (layer, payload) =>
+        {
+            var (keys, values) = kv.Layers[layer];
+            using var k = keys.narrow(0, FirstPosition, n).contiguous();
+            using var v = values.narrow(0, FirstPosition, n).contiguous();
+            int bytes = payload.Length / 2;
+            k.bytes.CopyTo(payload[..bytes]);
+            v.bytes.CopyTo(payload[bytes..]);
+        });
+    }
+}

@@ -1,0 +1,58 @@
+using Platform.ChunkStore.Format;
+using Platform.ChunkStore.Keys;
+using Platform.Engine.Blending;
+using static TorchSharp.torch;
+
+namespace Platform.ChunkStore.Redis;
+
+/// <summary>
+/// A stored chunk as the engine's blend reads it: one GETRANGE per layer, checked against the header's
+/// length and CRC-32 before it becomes tensors. Redis down, slow, a value that vanished or shrank, or bytes
+/// that fail their checksum: <see cref="ChunkKvUnavailableException"/>, and the request falls back to full prefill.
+/// </summary>
+public sealed class RedisChunkKvSource(RedisChunkStore store, StoredChunk chunk) : IChunkKvSource
+{
+    public StoredChunk Chunk => chunk;
+
+    public TenantNamespace Namespace => chunk.Namespace;
+
+    public ChunkKey Key => chunk.Key;
+
+    public int TokenCount => chunk.Header.TokenCount;
+
+    public int FirstPosition => chunk.Header.FirstPosition;
+
+    public async Task<ChunkKvLayer> LoadLayerAsync(int layer, CancellationToken cancellationToken)
+    {
+        var header = chunk.Header;
+        if ((uint)layer >= (uint)header.NumLayers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the chunk has {header.NumLayers} layers");
+        }
+        var entry = header.Layers[layer];
+        string redisKey = chunk.Namespace.RedisKey(chunk.Key);
+        var payload = await store.ReadAsync("layer", redisKey, entry.Offset, entry.Length, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ChunkKvFormat.CheckLayer(header, layer, payload, chunk.Key.Id);
+        }
+        catch (ChunkKvUnavailableException e)
+        {
+            store.RecordCorrupt("layer", redisKey, e.Message);
+            throw;
+        }
+        return ToLayer(header, payload);
+    }
+
+    /// <summary>K and V of one layer's checked payload as [tokens, kv_heads, head_dim] CPU tensors.</summary>
+    public static ChunkKvLayer ToLayer(ChunkKvHeader header, ReadOnlySpan<byte> payload)
+    {
+        int bytes = header.TensorBytes;
+        long[] shape = [header.TokenCount, header.NumKvHeads, header.HeadDim];
+        var keys = empty(shape, header.DType);
+        var values = empty(shape, header.DType);
+        payload[..bytes].CopyTo(keys.bytes);
+        payload[bytes..].CopyTo(values.bytes);
+        return new ChunkKvLayer(keys, values);
+    }
+}

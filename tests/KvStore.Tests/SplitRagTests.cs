@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Net;
+
+namespace Platform.KvStore.Tests;
+
+/// <summary>
+/// RAG in Split mode for real: Prefill and Decode as separate processes with the chunk store, the Gateway routing
+/// to them. The Gateway sends the chunk ids in the spec's blend; Prefill looks them up in Redis itself.
+/// </summary>
+public sealed class SplitRagTests
+{
+    private static Dictionary<string, string?> SplitSettings(string prefill, string decode) => new()
+    {
+        ["Gateway:Mode"] = "Split",
+        ["Gateway:Prefill:Instances:0:Name"] = "prefill-0",
+        ["Gateway:Prefill:Instances:0:Address"] = prefill,
+        ["Gateway:Decode:Instances:0:Name"] = "decode-0",
+        ["Gateway:Decode:Instances:0:Address"] = decode,
+        ["Gateway:Routing:LoadPollInterval"] = TimeSpan.FromMilliseconds(200).ToString("c", CultureInfo.InvariantCulture),
+    };
+
+    [SkippableFact]
+    public async Task RagThroughPrefillAndDecodeProcessesEqualsThePlainPromptAndPrefillReadsTheChunksFromRedis()
+    {
+        var dir = TestModels.RequireStories260K();
+        using var redis = await RedisServer.StartAsync();
+        using var prefill = await ServiceProcess.StartAsync("Prefill", dir, "--ConnectionStrings:redis", redis.ConnectionString, "--ChunkStore:ReadTimeout", "00:00:00.500");
+        using var decode = await ServiceProcess.StartAsync("Decode", dir);
+        var tokenizer = RagRequests.Tokenizer(dir);
+        var chunks = RagTexts.Chunks;
+        var keys = chunks.Select(c => RagRequests.Key(dir, tokenizer, c)).ToArray();
+
+        // The KvStore ingests the chunks (as token chunks, exactly as the Gateway's write-back sends them).
+        await using (var kv = await TestHost.StartKvStoreAsync(dir, redis.ConnectionString))
+        {
+            var progress = await KvStoreServiceTests.IngestAsync(kv.Http, new
+            {
+                chunks = chunks.Select(c => new { token_ids = RagRequests.ChunkIds(tokenizer, c) }).ToArray(),
+            });
+            Assert.Equal(3, progress[^1]["chunks_stored"]!.GetValue<int>());
+            Assert.Equal(keys.Select(k => k.Id), progress.Take(3).Select(p => p["chunk"]!["chunk_id"]!.GetValue<string>()));
+        }
+
+        await using var gateway = await TestHost.StartGatewayAsync(dir, redis.ConnectionString, SplitSettings(prefill.Address, decode.Address));
+        await WaitForInstancesAsync(gateway);
+        int[] order = [1, 2, 0];
+        var (plain, _) = await RagRequests.CompleteAsync(gateway.Http, RagRequests.Completion(RagRequests.PlainPrompt(tokenizer, order.Select(i => chunks[i]), RagTexts.Question)));
+        var (byId, _) = await RagRequests.CompleteAsync(gateway.Http, RagRequests.Completion(RagTexts.Question, RagRequests.ById(order.Select(i => keys[i]))));
+        var (byText, _) = await RagRequests.CompleteAsync(gateway.Http, RagRequests.Completion(RagTexts.Question, RagRequests.ByText(order.Select(i => chunks[i]))));
+        Assert.Equal(plain, byId);
+        Assert.Equal(plain, byText);
+        Assert.Equal(3, await RagRequests.CountKeysAsync(redis.ConnectionString, "ckv:*"));
+
+        // Prefill looked the chunks up itself (both RAG requests: 3 hits each).
+        Assert.True(await PrefillHitsAsync(prefill) >= 6, prefill.Output);
+
+        // Redis killed: Prefill cannot read the chunks and the request is still answered by full prefill.
+        redis.Kill();
+        var (down, _) = await RagRequests.CompleteAsync(gateway.Http, RagRequests.Completion(RagTexts.Question, RagRequests.ByText(order.Select(i => chunks[i]))));
+        Assert.Equal(plain, down);
+    }
+
+    /// <summary>chunk_hits_total from Prefill's /metrics (its endpoint speaks HTTP/2 only).</summary>
+    private static async Task<double> PrefillHitsAsync(ServiceProcess prefill)
+    {
+        using var http = new HttpClient
+        {
+            BaseAddress = new Uri(prefill.Address),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        var text = await http.GetStringAsync("/metrics");
+        return text.Split('\n').Where(l => l.StartsWith("chunk_hits_total", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    }
+
+    private static async Task WaitForInstancesAsync(TestHost gateway)
+    {
+        using var cts = new CancellationTokenSource(TestHost.Timeout);
+        while (!(await gateway.Http.GetStringAsync("/health", cts.Token)).StartsWith("Healthy", StringComparison.Ordinal))
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+}

@@ -12,6 +12,12 @@ public sealed record GenerationRequest(string RequestId, IReadOnlyList<int> Prom
     /// <summary>Extra prefix-cache key: KV computed under one salt is never reused under another.</summary>
     public ulong CacheSalt { get; init; }
 
+    /// <summary>
+    /// The name of a LoRA adapter loaded in the engine (<see cref="LlmEngine.Adapters"/>) to generate under;
+    /// null for the base model. Its KV is keyed by the adapter, so prefix reuse never mixes adapters.
+    /// </summary>
+    public string? Adapter { get; init; }
+
     /// <summary>Hand the request's KV out with its final event (the prefill side of a phase split).</summary>
     public bool ExportKv { get; init; }
 

@@ -26,6 +26,9 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<EngineStatsMetrics>();
         services.AddSingleton<ServedModel>();
+        services.AddSingleton<Adapters.AdapterCatalog>();
+        services.AddSingleton<ModelResolver>();
+        services.AddSingleton<LoraAdminEndpoint>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ChatPromptBuilder>();
         services.AddSingleton<ApiKeyFilter>();
@@ -87,6 +90,7 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
         services.AddSingleton<LocalEngineBackend>();
         services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<LocalEngineBackend>());
+        services.AddSingleton<Adapters.IAdapterHost>(sp => sp.GetRequiredService<LocalEngineBackend>());
         services.AddHostedService(sp => sp.GetRequiredService<LocalEngineBackend>());
         return builder;
     }
@@ -103,6 +107,8 @@ public static class GatewayBuilderExtensions
         v1.MapGet("/models/{id}", ModelsEndpoint.Get);
         v1.MapPost("/completions", (HttpContext c, CompletionsEndpoint e) => e.HandleAsync(c));
         v1.MapPost("/chat/completions", (HttpContext c, ChatCompletionsEndpoint e) => e.HandleAsync(c));
+        v1.MapPost("/load_lora_adapter", (HttpContext c, LoraAdminEndpoint e) => e.LoadAsync(c));
+        v1.MapPost("/unload_lora_adapter", (HttpContext c, LoraAdminEndpoint e) => e.UnloadAsync(c));
         return app;
     }
 }

@@ -3,4 +3,8 @@ using Platform.Engine.Sampling;
 namespace Platform.Gateway.Generation;
 
 /// <summary>One choice to generate: its index in the response, the prompt it continues, and how to sample.</summary>
-internal sealed record ChoicePlan(int Index, int PromptIndex, IReadOnlyList<int> PromptTokenIds, SamplingParams Sampling);
+internal sealed record ChoicePlan(int Index, int PromptIndex, IReadOnlyList<int> PromptTokenIds, SamplingParams Sampling)
+{
+    /// <summary>The engine name of the LoRA adapter to generate under; null for the base model.</summary>
+    public string? Adapter { get; init; }
+}

@@ -134,7 +134,9 @@ public sealed partial class LlmEngine : IDisposable
     {
         lock (_stepLock)
         {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             bool worked = StepLocked();
+            worked |= FineTuneLocked(start);
             _lastStats = ComputeStats();
             return worked;
         }
@@ -144,6 +146,7 @@ public sealed partial class LlmEngine : IDisposable
     {
         DrainIncoming();
         var output = _scheduler.Schedule();
+        _inferenceTokensThisStep = output.Chunks.Sum(c => c.Count);
         _preemptions += output.Preempted.Count;
         foreach (var preempted in output.Preempted)
         {

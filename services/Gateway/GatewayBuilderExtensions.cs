@@ -76,6 +76,7 @@ public static class GatewayBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<LoadPoller>());
         services.AddSingleton<SplitBackend>();
         services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<SplitBackend>());
+        services.AddSingleton<Adapters.IAdapterHost, Adapters.SplitAdapterHost>();
         services.AddHostedService(sp => sp.GetRequiredService<SplitBackend>());
         services.AddHealthChecks().AddCheck<InstancesHealthCheck>("instances");
         return builder;

@@ -144,4 +144,27 @@ public sealed class LoraServingTests
         Assert.Equal(expected, stream.CollectAsync().GetAwaiter().GetResult().TokenIds);
         Assert.Empty(engine.Adapters.List());
     }
+
+    [SkippableFact]
+    public void Requests_carrying_an_adapter_path_load_it_on_first_use_and_evict_the_least_recently_used_idle_one()
+    {
+        using var engine = Stories(new EngineOptions { KvCacheBytes = 8L * 1024 * 1024, MaxLoras = 2 });
+        var model = engine.Model.Config;
+        var paths = Enumerable.Range(0, 3).Select(i => LoraTestAdapters.SaveRandom($"p{i}", model, 4, 30 + i, 0.05)).ToArray();
+        GenerationRequest Under(int i, string id) => Greedy(id, Prompt, 6) with { Adapter = $"p{i}", AdapterPath = paths[i] };
+
+        var first = Run(engine, Under(0, "a"))[0].TokenIds;
+        Run(engine, Under(1, "b"));
+        Run(engine, Under(2, "c"));
+        Assert.Equal(["p1", "p2"], engine.Adapters.List().Select(a => a.Name));
+        Assert.Equal(first, Run(engine, Under(0, "d"))[0].TokenIds);
+        Assert.Equal(["p0", "p2"], engine.Adapters.List().Select(a => a.Name));
+
+        // Both resident adapters held by running requests: a third cannot come in.
+        var running = new[] { engine.AddRequest(Under(0, "e")), engine.AddRequest(Under(2, "f")) };
+        var full = Assert.Throws<ArgumentException>(() => engine.AddRequest(Under(1, "g")));
+        Assert.Contains("are in use", full.Message);
+        Drain(engine);
+        Assert.All(running, s => Assert.Equal(6, s.CollectAsync().GetAwaiter().GetResult().TokenIds.Count));
+    }
 }

@@ -42,6 +42,8 @@ public sealed class LoraAdapter : IDisposable
     /// <summary>Requests holding the adapter; it is freed once unloaded and this drops to zero.</summary>
     internal int References { get; set; }
     internal bool Unloaded { get; set; }
+    /// <summary>The registry's logical clock at the last acquire (least recently used idle adapters are evicted first).</summary>
+    internal long LastUsed { get; set; }
 
     /// <summary>The (A, B) of a target, or null when the adapter does not target it.</summary>
     public (Tensor A, Tensor B)? Weights(int layer, LoraTarget target) =>

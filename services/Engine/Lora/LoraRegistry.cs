@@ -15,6 +15,7 @@ public sealed class LoraRegistry : IDisposable
     private readonly Dictionary<string, LoraAdapter> _byName = new(StringComparer.Ordinal);
     private readonly List<LoraAdapter> _draining = [];
     private readonly LlamaModel _model;
+    private long _clock;
 
     public LoraRegistry(LlamaModel model, int maxLoras, int maxLoraRank)
     {
@@ -120,7 +121,68 @@ public sealed class LoraRegistry : IDisposable
                 throw NotFound(name);
             }
             adapter.References++;
+            adapter.LastUsed = ++_clock;
             return adapter;
+        }
+    }
+
+    /// <summary>
+    /// Takes the adapter, first loading it from <paramref name="path"/> when it is not resident (or resident
+    /// from another path and idle). When the registry is full, the least recently used idle adapter is evicted.
+    /// </summary>
+    public LoraAdapter AcquireOrLoad(string name, string path)
+    {
+        lock (_lock)
+        {
+            if (_byName.TryGetValue(name, out var resident) && string.Equals(resident.Path, path, StringComparison.Ordinal))
+            {
+                resident.References++;
+                resident.LastUsed = ++_clock;
+                return resident;
+            }
+        }
+        CheckName(name);
+        if (!Directory.Exists(path))
+        {
+            throw new LoraAdapterException($"adapter '{name}': directory {path} not found");
+        }
+        CheckRank(name, LoraAdapterConfig.Read(Path.Combine(path, "adapter_config.json")).Rank);
+        var loaded = LoraAdapter.Load(name, path, _model.Config, _model.DType, _model.Device);
+        lock (_lock)
+        {
+            if (_byName.TryGetValue(name, out var resident))
+            {
+                if (string.Equals(resident.Path, path, StringComparison.Ordinal))
+                {
+                    // Another request loaded it meanwhile.
+                    loaded.Dispose();
+                    resident.References++;
+                    resident.LastUsed = ++_clock;
+                    return resident;
+                }
+                if (resident.References > 0)
+                {
+                    loaded.Dispose();
+                    throw new LoraAdapterException(
+                        $"adapter '{name}' is resident from {resident.Path} and in use; it cannot be replaced by {path} now", LoraErrorKind.LimitExceeded);
+                }
+                RemoveLocked(resident);
+            }
+            while (_byName.Count + _draining.Count >= MaxLoras)
+            {
+                var idle = _byName.Values.Where(a => a.References == 0).MinBy(a => a.LastUsed);
+                if (idle is null)
+                {
+                    loaded.Dispose();
+                    throw new LoraAdapterException(
+                        $"cannot load LoRA adapter '{name}': all {MaxLoras} resident adapters (EngineOptions.MaxLoras) are in use", LoraErrorKind.LimitExceeded);
+                }
+                RemoveLocked(idle);
+            }
+            _byName[name] = loaded;
+            loaded.References++;
+            loaded.LastUsed = ++_clock;
+            return loaded;
         }
     }
 
@@ -142,6 +204,13 @@ public sealed class LoraRegistry : IDisposable
         {
             return [.. _byName.Values.OrderBy(a => a.Name, StringComparer.Ordinal).Select(Info)];
         }
+    }
+
+    private void RemoveLocked(LoraAdapter adapter)
+    {
+        _byName.Remove(adapter.Name);
+        adapter.Unloaded = true;
+        adapter.Dispose();
     }
 
     private static LoraAdapterInfo Info(LoraAdapter a) => new(a.Name, a.Path, a.Rank, a.Scale, a.Config.Targets, a.CacheKey);

@@ -18,6 +18,12 @@ public sealed record GenerationRequest(string RequestId, IReadOnlyList<int> Prom
     /// </summary>
     public string? Adapter { get; init; }
 
+    /// <summary>
+    /// Where <see cref="Adapter"/>'s PEFT directory is: when set and the adapter is not resident, the engine loads
+    /// it (evicting an idle adapter when full). Phase-split workers get adapters this way, from the request itself.
+    /// </summary>
+    public string? AdapterPath { get; init; }
+
     /// <summary>Hand the request's KV out with its final event (the prefill side of a phase split).</summary>
     public bool ExportKv { get; init; }
 

@@ -24,7 +24,7 @@ public sealed partial class LlmEngine
         }
         try
         {
-            return Adapters.Acquire(request.Adapter);
+            return request.AdapterPath is { } path ? Adapters.AcquireOrLoad(request.Adapter, path) : Adapters.Acquire(request.Adapter);
         }
         catch (LoraAdapterException e)
         {

@@ -43,7 +43,7 @@ internal sealed class ChatCompletionsEndpoint(
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = time.GetUtcNow().ToUnixTimeSeconds();
         var choices = Enumerable.Range(0, n)
-            .Select(i => new ChoiceState(new ChoicePlan(i, 0, promptIds, SamplingBuilder.Build(fields, maxTokens, topLogprobs, i)) { Adapter = resolved.EngineAdapter }, metrics, time, arrival))
+            .Select(i => new ChoiceState(new ChoicePlan(i, 0, promptIds, SamplingBuilder.Build(fields, maxTokens, topLogprobs, i)) { Adapter = resolved.EngineAdapter, AdapterPath = resolved.AdapterPath }, metrics, time, arrival))
             .ToList();
         await using var session = await GenerationSession.StartAsync(backend, id, choices, ct).ConfigureAwait(false);
         if (body.Stream)

@@ -61,7 +61,7 @@ internal sealed class CompletionsEndpoint(
                 body.MaxTokens, promptList[p].Length, model.MaxModelLength, "prompt", "max_tokens", DefaultMaxTokens);
             for (int i = 0; i < n; i++)
             {
-                var plan = new ChoicePlan(p * n + i, p, promptList[p], SamplingBuilder.Build(fields, maxTokens, body.Logprobs, i)) { Adapter = resolved.EngineAdapter };
+                var plan = new ChoicePlan(p * n + i, p, promptList[p], SamplingBuilder.Build(fields, maxTokens, body.Logprobs, i)) { Adapter = resolved.EngineAdapter, AdapterPath = resolved.AdapterPath };
                 choices.Add(new ChoiceState(plan, metrics, time, arrival));
             }
         }

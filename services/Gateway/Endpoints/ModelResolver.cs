@@ -14,11 +14,11 @@ public sealed class ModelResolver(ServedModel served, AdapterCatalog adapters)
         if (requested is not null && !string.Equals(requested, served.Name, StringComparison.Ordinal)
             && adapters.Find(requested, CallerIdentity.Of(context)) is { } adapter)
         {
-            return new ResolvedModel(adapter.Name, adapter.EngineName);
+            return new ResolvedModel(adapter.Name, adapter.EngineName, adapter.Path);
         }
-        return new ResolvedModel(served.Check(requested), null);
+        return new ResolvedModel(served.Check(requested), null, null);
     }
 }
 
-/// <summary>The model name to answer with, and the engine adapter to generate under (null: the base model).</summary>
-public sealed record ResolvedModel(string Name, string? EngineAdapter);
+/// <summary>The model name to answer with, and the engine adapter to generate under and its directory (null: the base model).</summary>
+public sealed record ResolvedModel(string Name, string? EngineAdapter, string? AdapterPath);

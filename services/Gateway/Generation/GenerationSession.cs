@@ -32,7 +32,7 @@ internal sealed class GenerationSession : IAsyncDisposable
         {
             foreach (var choice in choices)
             {
-                var request = new GenerationRequest($"{requestId}-{choice.Index}", choice.Plan.PromptTokenIds, choice.Plan.Sampling) { Adapter = choice.Plan.Adapter };
+                var request = new GenerationRequest($"{requestId}-{choice.Index}", choice.Plan.PromptTokenIds, choice.Plan.Sampling) { Adapter = choice.Plan.Adapter, AdapterPath = choice.Plan.AdapterPath };
                 streams.Add(await backend.StartAsync(request, cancellationToken).ConfigureAwait(false));
             }
         }

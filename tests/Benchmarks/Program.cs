@@ -1,6 +1,6 @@
 using Platform.Benchmarks;
 
-// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving [--quick] [--torch] [--rate R]
+// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|lora [--quick] [--torch] [--rate R]
 var quick = args.Contains("--quick");
 // --torch: run without the engine's C# CPU kernels, to see the torch-only numbers.
 Platform.Engine.Model.CpuKernels.Enabled = !args.Contains("--torch");
@@ -16,6 +16,10 @@ switch (which)
     case "decode-compare":
         DecodeComparison.Run(Console.Out, quick);
         return 0;
+    case "lora":
+        // FlexLLM co-serving: fine-tuning throughput alone vs under decode load, decode ITL with co-serving off/on.
+        LoraCoServingBenchmark.Run(Console.Out, quick);
+        return 0;
     case "serving":
         // Online serving over HTTP: split vs colocated Prefill/Decode behind a Split-mode gateway (real processes).
         int rateAt = Array.IndexOf(args, "--rate");
@@ -24,6 +28,6 @@ switch (which)
             : null;
         return await ServingBenchmark.RunAsync(Console.Out, quick, rate);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, lora)");
         return 2;
 }

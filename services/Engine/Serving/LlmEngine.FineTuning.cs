@@ -47,8 +47,17 @@ public sealed partial class LlmEngine
         {
             // Inference tokens were scheduled first; fine-tuning takes only what they left of the budget.
             int budget = Math.Min(guard.ForwardTokens, Options.MaxBatchedTokens - _inferenceTokensThisStep);
-            worked |= job.RunForward(budget) > 0;
-            worked |= job.RunBackward(guard.BackwardLayers) > 0;
+            try
+            {
+                worked |= job.RunForward(budget) > 0;
+                worked |= job.RunBackward(guard.BackwardLayers) > 0;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A failing job must not take the serving loop down with it.
+                LogFineTuningFailed(_logger, e);
+                job.Fail(e.Message);
+            }
             long end = Stopwatch.GetTimestamp();
             if (worked)
             {

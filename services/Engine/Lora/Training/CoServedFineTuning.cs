@@ -50,6 +50,16 @@ public sealed class CoServedFineTuning : IDisposable
     /// <summary>Called with the batch's accumulated gradients in place, just before the optimizer step (tests compare them).</summary>
     public Action<TrainableLora>? GradientsReady { get; init; }
 
+    /// <summary>Why the job stopped early (an exception in a slice), or null.</summary>
+    public string? Error { get; private set; }
+
+    internal void Fail(string error)
+    {
+        Error = error;
+        Cancelled = true;
+        DisposeInFlight();
+    }
+
     /// <summary>Stops the job at its next slice; gradients of an unfinished batch are dropped.</summary>
     public void Cancel() => _cancelRequested = true;
 

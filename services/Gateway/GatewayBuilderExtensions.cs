@@ -27,6 +27,9 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<EngineStatsMetrics>();
         services.AddSingleton<ServedModel>();
+        services.AddSingleton<Adapters.AdapterCatalog>();
+        services.AddSingleton<ModelResolver>();
+        services.AddSingleton<LoraAdminEndpoint>();
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ChatPromptBuilder>();
         services.AddSingleton<ApiKeyFilter>();
@@ -75,6 +78,7 @@ public static class GatewayBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<LoadPoller>());
         services.AddSingleton<SplitBackend>();
         services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<SplitBackend>());
+        services.AddSingleton<Adapters.IAdapterHost, Adapters.SplitAdapterHost>();
         services.AddHostedService(sp => sp.GetRequiredService<SplitBackend>());
         services.AddHealthChecks().AddCheck<InstancesHealthCheck>("instances");
         return builder;
@@ -89,6 +93,7 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
         services.AddSingleton<LocalEngineBackend>();
         services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<LocalEngineBackend>());
+        services.AddSingleton<Adapters.IAdapterHost>(sp => sp.GetRequiredService<LocalEngineBackend>());
         services.AddHostedService(sp => sp.GetRequiredService<LocalEngineBackend>());
         return builder;
     }
@@ -105,6 +110,8 @@ public static class GatewayBuilderExtensions
         v1.MapGet("/models/{id}", ModelsEndpoint.Get);
         v1.MapPost("/completions", (HttpContext c, CompletionsEndpoint e) => e.HandleAsync(c));
         v1.MapPost("/chat/completions", (HttpContext c, ChatCompletionsEndpoint e) => e.HandleAsync(c));
+        v1.MapPost("/load_lora_adapter", (HttpContext c, LoraAdminEndpoint e) => e.LoadAsync(c));
+        v1.MapPost("/unload_lora_adapter", (HttpContext c, LoraAdminEndpoint e) => e.UnloadAsync(c));
         return app;
     }
 }

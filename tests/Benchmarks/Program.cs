@@ -1,6 +1,6 @@
 using Platform.Benchmarks;
 
-// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|blend [--quick] [--torch] [--rate R] [--quality|--ttft]
+// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|blend|lora [--quick] [--torch] [--rate R] [--quality|--ttft]
 var quick = args.Contains("--quick");
 // --torch: run without the engine's C# CPU kernels, to see the torch-only numbers.
 Platform.Engine.Model.CpuKernels.Enabled = !args.Contains("--torch");
@@ -16,6 +16,10 @@ switch (which)
     case "decode-compare":
         DecodeComparison.Run(Console.Out, quick);
         return 0;
+    case "lora":
+        // FlexLLM co-serving: fine-tuning throughput alone vs under decode load, decode ITL with co-serving off/on.
+        LoraCoServingBenchmark.Run(Console.Out, quick);
+        return 0;
     case "serving":
         // Online serving over HTTP: split vs colocated Prefill/Decode behind a Split-mode gateway (real processes).
         int rateAt = Array.IndexOf(args, "--rate");
@@ -29,6 +33,6 @@ switch (which)
         BlendBenchmark.Run(Console.Out, quick, quality: !onlyTtft, ttft: !onlyQuality);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, blend)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, blend, lora)");
         return 2;
 }

@@ -14,11 +14,9 @@ public sealed class GatewayRagTests
         ["Gateway:ApiKeys:0"] = "key-alpha",
         ["Gateway:ApiKeys:1"] = "key-beta",
         ["Gateway:ApiKeys:2"] = "key-alpha-2",
-        ["Gateway:Tenants:0:Name"] = "alpha",
-        ["Gateway:Tenants:0:ApiKeys:0"] = "key-alpha",
-        ["Gateway:Tenants:0:ApiKeys:1"] = "key-alpha-2",
-        ["Gateway:Tenants:1:Name"] = "beta",
-        ["Gateway:Tenants:1:ApiKeys:0"] = "key-beta",
+        ["Gateway:Tenants:alpha:ApiKeys:0"] = "key-alpha",
+        ["Gateway:Tenants:alpha:ApiKeys:1"] = "key-alpha-2",
+        ["Gateway:Tenants:beta:ApiKeys:0"] = "key-beta",
     };
 
     [SkippableFact]

@@ -29,6 +29,12 @@ public sealed record EngineOptions
     /// <summary>Intra-op CPU threads for torch; null keeps torch's default (all cores).</summary>
     public int? CpuThreads { get; init; }
 
+    /// <summary>Most LoRA adapters resident at once (vLLM's max_loras); loading one more is refused.</summary>
+    public int MaxLoras { get; init; } = 8;
+
+    /// <summary>Highest LoRA rank accepted (vLLM's max_lora_rank).</summary>
+    public int MaxLoraRank { get; init; } = 16;
+
     /// <summary>Seed for <c>dummy</c> weights.</summary>
     public long DummySeed { get; init; } = 1234;
 }

@@ -9,7 +9,7 @@ namespace Platform.Engine.Execution;
 /// the model and returns the logits of the positions to sample. The batch is reordered so that one-token
 /// chunks (decode) form one padded attention batch; the logits come back in the callers' chunk order.
 /// </summary>
-public sealed class ModelRunner
+public sealed partial class ModelRunner
 {
     public ModelRunner(LlamaModel model, PagedKvCache cache)
     {
@@ -68,7 +68,8 @@ public sealed class ModelRunner
                 c.LayerSink!.OnLayer(layer, k.cpu().DetachFromDisposeScope(), v.cpu().DetachFromDisposeScope());
             }
         };
-        var hidden = Model.Forward(tensor(inputIds, device: device), tensor(positions, device: device), meta, Cache, afterLayer);
+        var lora = BuildLoraBatch(chunks, order, totalTokens);
+        var hidden = Model.Forward(tensor(inputIds, device: device), tensor(positions, device: device), meta, Cache, afterLayer, lora);
         var sampleRows = Enumerable.Range(0, chunks.Count).Where(i => chunks[i].Sample).Select(i => (long)sampleRowOfChunk[i]).ToArray();
         if (sampleRows.Length == 0)
         {

@@ -7,4 +7,8 @@ namespace Platform.Engine.Execution;
 /// [0, Start + Count) as soon as that layer has run.
 /// </summary>
 public sealed record RunnerChunk(
-    IReadOnlyList<int> TokenIds, int Start, int Count, IReadOnlyList<int> BlockTable, bool Sample, IKvLayerSink? LayerSink = null);
+    IReadOnlyList<int> TokenIds, int Start, int Count, IReadOnlyList<int> BlockTable, bool Sample, IKvLayerSink? LayerSink = null)
+{
+    /// <summary>The LoRA adapter this sequence runs under; null for the base model.</summary>
+    public Lora.LoraAdapter? Adapter { get; init; }
+}

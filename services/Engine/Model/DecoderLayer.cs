@@ -12,7 +12,7 @@ namespace Platform.Engine.Model;
 /// (<c>model.layers.N.self_attn.q_proj.weight</c>, ...); q/k/v and gate/up are concatenated once at load
 /// so a step runs one matmul for each pair.
 /// </summary>
-public sealed class DecoderLayer : IDisposable
+public sealed partial class DecoderLayer : IDisposable
 {
     private readonly int _index;
     private readonly ModelConfig _config;
@@ -65,11 +65,11 @@ public sealed class DecoderLayer : IDisposable
     }
 
     /// <summary>x [T, hidden] → [T, hidden].</summary>
-    public Tensor Forward(Tensor x, RotaryAngles angles, AttentionMetadata meta, PagedKvCache cache)
+    public Tensor Forward(Tensor x, RotaryAngles angles, AttentionMetadata meta, PagedKvCache cache, Lora.LoraBatch? lora = null)
     {
         long t = x.shape[0];
         var normed = RmsNorm.Apply(x, _inputNorm, _config.RmsNormEps);
-        var qkv = Projection.Apply(normed, _qkvWeight, _qkvBias);
+        var qkv = WithLora(lora, Lora.LoraProjectionGroup.Qkv, normed, Projection.Apply(normed, _qkvWeight, _qkvBias));
         int heads = _config.NumAttentionHeads, kvHeads = _config.NumKeyValueHeads;
         // q and k sit side by side in the fused projection: rotate them in one go.
         var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, _qSize + _kvSize).view(t, heads + kvHeads, _config.HeadDim), angles);
@@ -77,13 +77,13 @@ public sealed class DecoderLayer : IDisposable
         var k = qk.narrow(1, heads, kvHeads);
         var v = qkv.narrow(1, _qSize + _kvSize, _kvSize).view(t, kvHeads, _config.HeadDim);
         var attention = PagedAttention.Forward(_index, q, k, v, meta, cache);
-        x = x + Projection.Apply(attention, _oWeight, _oBias);
+        x = x + WithLora(lora, Lora.LoraProjectionGroup.O, attention, Projection.Apply(attention, _oWeight, _oBias));
 
         normed = RmsNorm.Apply(x, _postAttentionNorm, _config.RmsNormEps);
-        var gateUp = Projection.Apply(normed, _gateUpWeight, _gateUpBias);
+        var gateUp = WithLora(lora, Lora.LoraProjectionGroup.GateUp, normed, Projection.Apply(normed, _gateUpWeight, _gateUpBias));
         long inter = _config.IntermediateSize;
         var activated = silu(gateUp.narrow(1, 0, inter)) * gateUp.narrow(1, inter, inter);
-        return x + Projection.Apply(activated, _downWeight, _downBias);
+        return x + WithLora(lora, Lora.LoraProjectionGroup.Down, activated, Projection.Apply(activated, _downWeight, _downBias));
     }
 
     /// <summary>Joins weights along their output rows into memory given huge pages before first touch.</summary>

@@ -10,7 +10,7 @@ namespace Platform.Engine.Model;
 /// Weights are long-lived tensors on the configured device; activations of a forward pass belong to the
 /// caller's dispose scope.
 /// </summary>
-public sealed class LlamaModel : IDisposable
+public sealed partial class LlamaModel : IDisposable
 {
     private readonly Tensor _embedTokens;
     private readonly Tensor _norm;
@@ -53,13 +53,13 @@ public sealed class LlamaModel : IDisposable
     /// Runs every layer over one step's tokens; returns the final-normed hidden states [T, hidden].
     /// <paramref name="afterLayer"/> runs once each layer's K/V are in the cache.
     /// </summary>
-    public Tensor Forward(Tensor inputIds, Tensor positions, AttentionMetadata meta, PagedKvCache cache, Action<int>? afterLayer = null)
+    public Tensor Forward(Tensor inputIds, Tensor positions, AttentionMetadata meta, PagedKvCache cache, Action<int>? afterLayer = null, Lora.LoraBatch? lora = null)
     {
         var x = Embed(inputIds);
         var angles = Rope.Lookup(positions);
         for (int i = 0; i < Layers.Count; i++)
         {
-            x = Layers[i].Forward(x, angles, meta, cache);
+            x = Layers[i].Forward(x, angles, meta, cache, lora);
             afterLayer?.Invoke(i);
         }
         return RmsNorm.Apply(x, _norm, Config.RmsNormEps);

@@ -28,6 +28,9 @@ public sealed class RotaryEmbedding : IDisposable
         _sin = cat([sin.neg(), sin], 1).to(dtype, device).DetachFromDisposeScope();
     }
 
+    /// <summary>Positions the tables cover.</summary>
+    public int MaxPositions => (int)_cos.shape[0];
+
     /// <summary>Per-pair inverse frequencies after rope_scaling, as HF's rope init functions compute them.</summary>
     public static float[] InverseFrequencies(ModelConfig config, int dim)
     {

@@ -23,6 +23,9 @@ internal sealed class ActiveRequest
     }
 
     public GenerationRequest Request { get; }
+    /// <summary>The adapter the request holds (acquired at admission, released when it completes).</summary>
+    public Lora.LoraAdapter? Adapter { get; init; }
+    public bool AdapterReleased { get; set; }
     public Sequence Sequence { get; }
     public int MaxTokens { get; }
     public SamplingState Sampling { get; }

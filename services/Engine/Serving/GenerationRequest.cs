@@ -12,6 +12,18 @@ public sealed record GenerationRequest(string RequestId, IReadOnlyList<int> Prom
     /// <summary>Extra prefix-cache key: KV computed under one salt is never reused under another.</summary>
     public ulong CacheSalt { get; init; }
 
+    /// <summary>
+    /// The name of a LoRA adapter loaded in the engine (<see cref="LlmEngine.Adapters"/>) to generate under;
+    /// null for the base model. Its KV is keyed by the adapter, so prefix reuse never mixes adapters.
+    /// </summary>
+    public string? Adapter { get; init; }
+
+    /// <summary>
+    /// Where <see cref="Adapter"/>'s PEFT directory is: when set and the adapter is not resident, the engine loads
+    /// it (evicting an idle adapter when full). Phase-split workers get adapters this way, from the request itself.
+    /// </summary>
+    public string? AdapterPath { get; init; }
+
     /// <summary>Hand the request's KV out with its final event (the prefill side of a phase split).</summary>
     public bool ExportKv { get; init; }
 

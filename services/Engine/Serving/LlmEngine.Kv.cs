@@ -19,6 +19,7 @@ public sealed partial class LlmEngine
             if (!_scheduler.TryReserveForImport(active.Sequence, active.Sequence.PromptLength))
             {
                 _requests.TryRemove(request.RequestId, out _);
+                ReleaseAdapter(active);
                 return null;
             }
             _bySequence[active.Sequence.Id] = active;

@@ -16,4 +16,7 @@ public sealed partial class LlmEngine
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Engine step failed; its requests end with an error")]
     private static partial void LogStepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Co-served fine-tuning failed; the job stops, serving goes on")]
+    private static partial void LogFineTuningFailed(ILogger logger, Exception exception);
 }

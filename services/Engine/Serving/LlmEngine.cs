@@ -55,6 +55,7 @@ public sealed partial class LlmEngine : IDisposable
         }
         Cache = new PagedKvCache(model.Config, numBlocks, options.BlockSize, model.DType, model.Device);
         _runner = new ModelRunner(model, Cache);
+        Adapters = new Lora.LoraRegistry(model, options.MaxLoras, options.MaxLoraRank);
         _scheduler = new Scheduler(new SchedulerOptions
         {
             BlockSize = options.BlockSize,
@@ -135,7 +136,9 @@ public sealed partial class LlmEngine : IDisposable
     {
         lock (_stepLock)
         {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             bool worked = StepLocked();
+            worked |= FineTuneLocked(start);
             _lastStats = ComputeStats();
             return worked;
         }
@@ -146,6 +149,7 @@ public sealed partial class LlmEngine : IDisposable
         DrainIncoming();
         bool blended = RunNextBlend();
         var output = _scheduler.Schedule();
+        _inferenceTokensThisStep = output.Chunks.Sum(c => c.Count);
         _preemptions += output.Preempted.Count;
         foreach (var preempted in output.Preempted)
         {
@@ -157,7 +161,8 @@ public sealed partial class LlmEngine : IDisposable
         }
         _steps++;
         var chunks = output.Chunks.Select(c => new RunnerChunk(
-                c.Sequence.TokenIds, c.Start, c.Count, c.Sequence.BlockTable, c.SamplesNextToken, LayerSinkFor(c)))
+                c.Sequence.TokenIds, c.Start, c.Count, c.Sequence.BlockTable, c.SamplesNextToken, LayerSinkFor(c))
+                { Adapter = _bySequence[c.Sequence.Id].Adapter })
             .ToList();
         using var scope = NewDisposeScope();
         Tensor? logits;
@@ -270,11 +275,13 @@ public sealed partial class LlmEngine : IDisposable
                 throw new ArgumentException($"prompt token id {id} is outside the vocabulary [0, {vocab})", "prompt");
             }
         }
-        var sequence = new Sequence(Interlocked.Increment(ref _nextSequenceId), prompt, request.CacheSalt);
+        var adapter = AcquireAdapter(request);
+        var sequence = new Sequence(Interlocked.Increment(ref _nextSequenceId), prompt, SaltOf(request, adapter));
         int maxTokens = Math.Min(request.Sampling.MaxTokens, MaxModelLength - prompt.Count);
-        var active = new ActiveRequest(request, sequence, maxTokens, Tokenizer, _time.GetTimestamp());
+        var active = new ActiveRequest(request, sequence, maxTokens, Tokenizer, _time.GetTimestamp()) { Adapter = adapter };
         if (!_requests.TryAdd(request.RequestId, active))
         {
+            ReleaseAdapter(active);
             throw new ArgumentException($"request id '{request.RequestId}' is already in use", "request_id");
         }
         return active;
@@ -356,6 +363,7 @@ public sealed partial class LlmEngine : IDisposable
         _scheduler.Finish(active.Sequence);
         _bySequence.Remove(active.Sequence.Id);
         _requests.TryRemove(active.Request.RequestId, out _);
+        ReleaseAdapter(active);
         active.Emit(new GenerationEvent(active.Request.RequestId, token, text)
         {
             Finish = reason,
@@ -370,6 +378,7 @@ public sealed partial class LlmEngine : IDisposable
 
     public void Dispose()
     {
+        Adapters.Dispose();
         Cache.Dispose();
         Model.Dispose();
         _workSignal.Dispose();

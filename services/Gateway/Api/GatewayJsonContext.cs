@@ -15,4 +15,6 @@ namespace Platform.Gateway.Api;
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(ModelCard))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(LoadLoraAdapterRequest))]
+[JsonSerializable(typeof(UnloadLoraAdapterRequest))]
 public sealed partial class GatewayJsonContext : JsonSerializerContext;

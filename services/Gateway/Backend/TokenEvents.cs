@@ -15,6 +15,7 @@ internal static class TokenEvents
             RequestId = requestId,
             Sampling = request.Sampling.ToWire(),
             CacheSalt = request.CacheSalt,
+            Lora = request.Adapter is { } adapter ? new Wire.LoraAdapterRef { Name = adapter, Path = request.AdapterPath ?? "" } : null,
         };
         spec.PromptTokenIds.AddRange(request.PromptTokenIds);
         spec.Blend = Rag.ChunkBlendWire.ToWire(request.Blend);

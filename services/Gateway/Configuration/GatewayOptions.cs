@@ -26,6 +26,15 @@ public sealed class GatewayOptions
     /// <summary>Accepted Bearer keys; none configured leaves the API open.</summary>
     public List<string> ApiKeys { get; set; } = [];
 
+    /// <summary>
+    /// Tenants by name, each with its own keys (<c>Gateway:Tenants:{name}:ApiKeys</c>). A tenant's LoRA adapters are
+    /// invisible to other tenants' keys; keys in <see cref="ApiKeys"/> belong to no tenant and see shared adapters only.
+    /// </summary>
+    public Dictionary<string, TenantOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Operator keys: may load and unload adapters for any tenant (or shared ones). With no keys configured at all, everyone may.</summary>
+    public List<string> AdminApiKeys { get; set; } = [];
+
     /// <summary>Generation requests in flight at once; more are answered 429.</summary>
     public int MaxConcurrentRequests { get; set; } = 512;
 

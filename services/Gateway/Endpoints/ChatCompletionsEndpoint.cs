@@ -11,7 +11,7 @@ namespace Platform.Gateway.Endpoints;
 /// <summary><c>POST /v1/chat/completions</c>, whole or streamed as <c>chat.completion.chunk</c> events.</summary>
 internal sealed class ChatCompletionsEndpoint(
     IGenerationBackend backend,
-    ServedModel served,
+    ModelResolver resolver,
     AdmissionGate admission,
     ChatPromptBuilder prompts,
     Rag.RagPlanner rag,
@@ -25,7 +25,8 @@ internal sealed class ChatCompletionsEndpoint(
         using var lease = admission.Enter();
         var ct = context.RequestAborted;
         var body = await RequestBody.ReadAsync(context, GatewayJsonContext.Default.ChatCompletionRequest, options.Value.MaxRequestBodyBytes).ConfigureAwait(false);
-        var modelName = served.Check(body.Model);
+        var resolved = resolver.Resolve(body.Model, context);
+        var modelName = resolved.Name;
         var model = backend.Model ?? throw new BackendUnavailableException(backend.NotReadyReason);
 
         var fields = new SamplingFields(body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop, body.N, body.IgnoreEos,
@@ -46,7 +47,7 @@ internal sealed class ChatCompletionsEndpoint(
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = time.GetUtcNow().ToUnixTimeSeconds();
         var choices = Enumerable.Range(0, n)
-            .Select(i => new ChoiceState(new ChoicePlan(i, 0, promptIds, SamplingBuilder.Build(fields, maxTokens, topLogprobs, i)) { Rag = ragPrompt }, metrics, time, arrival))
+            .Select(i => new ChoiceState(new ChoicePlan(i, 0, promptIds, SamplingBuilder.Build(fields, maxTokens, topLogprobs, i)) { Rag = ragPrompt, Adapter = resolved.EngineAdapter, AdapterPath = resolved.AdapterPath }, metrics, time, arrival))
             .ToList();
         await using var session = await GenerationSession.StartAsync(backend, id, choices, ct).ConfigureAwait(false);
         if (body.Stream)

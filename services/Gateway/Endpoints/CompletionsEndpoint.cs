@@ -11,7 +11,7 @@ namespace Platform.Gateway.Endpoints;
 /// <summary><c>POST /v1/completions</c> (legacy text completions), whole or streamed as <c>text_completion</c> events.</summary>
 internal sealed class CompletionsEndpoint(
     IGenerationBackend backend,
-    ServedModel served,
+    ModelResolver resolver,
     AdmissionGate admission,
     GatewayMetrics metrics,
     Rag.RagPlanner rag,
@@ -27,7 +27,8 @@ internal sealed class CompletionsEndpoint(
         using var lease = admission.Enter();
         var ct = context.RequestAborted;
         var body = await RequestBody.ReadAsync(context, GatewayJsonContext.Default.CompletionRequest, options.Value.MaxRequestBodyBytes).ConfigureAwait(false);
-        var modelName = served.Check(body.Model);
+        var resolved = resolver.Resolve(body.Model, context);
+        var modelName = resolved.Name;
         var model = backend.Model ?? throw new BackendUnavailableException(backend.NotReadyReason);
 
         var fields = new SamplingFields(body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop, body.N, body.IgnoreEos,
@@ -64,7 +65,7 @@ internal sealed class CompletionsEndpoint(
                 body.MaxTokens, promptList[p].Length, model.MaxModelLength, "prompt", "max_tokens", DefaultMaxTokens);
             for (int i = 0; i < n; i++)
             {
-                var plan = new ChoicePlan(p * n + i, p, promptList[p], SamplingBuilder.Build(fields, maxTokens, body.Logprobs, i)) { Rag = ragPrompt };
+                var plan = new ChoicePlan(p * n + i, p, promptList[p], SamplingBuilder.Build(fields, maxTokens, body.Logprobs, i)) { Rag = ragPrompt, Adapter = resolved.EngineAdapter, AdapterPath = resolved.AdapterPath };
                 choices.Add(new ChoiceState(plan, metrics, time, arrival));
             }
         }

@@ -5,26 +5,37 @@ using Platform.Gateway.Configuration;
 
 namespace Platform.Gateway.Errors;
 
-/// <summary>Bearer API keys from <c>Gateway:ApiKeys</c>; with none configured the API is open.</summary>
+/// <summary>
+/// Bearer API keys from <c>Gateway:ApiKeys</c>, <c>Gateway:AdminApiKeys</c> and <c>Gateway:Tenants:{name}:ApiKeys</c>;
+/// with none configured the API is open. The matched key's <see cref="CallerIdentity"/> travels with the request.
+/// </summary>
 internal sealed class ApiKeyFilter : IEndpointFilter
 {
-    private readonly byte[][] _keyHashes;
+    private readonly (byte[] Hash, CallerIdentity Identity)[] _keys;
 
     public ApiKeyFilter(IOptions<GatewayOptions> options)
     {
-        _keyHashes = [.. options.Value.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k)))];
+        var o = options.Value;
+        static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        _keys =
+        [
+            // The first match wins: a key listed under a tenant and in ApiKeys as well belongs to the tenant.
+            .. o.Tenants.SelectMany(t => t.Value.ApiKeys.Select(k => (Hash(k), new CallerIdentity(t.Key, false, t.Value.ManageAdapters)))),
+            .. o.AdminApiKeys.Select(k => (Hash(k), new CallerIdentity(null, true, true))),
+            .. o.ApiKeys.Select(k => (Hash(k), new CallerIdentity(null, false, false))),
+        ];
     }
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (_keyHashes.Length > 0)
+        if (_keys.Length > 0)
         {
-            Check(context.HttpContext.Request.Headers.Authorization.ToString());
+            Check(context.HttpContext.Request.Headers.Authorization.ToString()).AttachTo(context.HttpContext);
         }
         return next(context);
     }
 
-    private void Check(string header)
+    private CallerIdentity Check(string header)
     {
         const string Scheme = "Bearer ";
         if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || header.Length == Scheme.Length)
@@ -33,16 +44,16 @@ internal sealed class ApiKeyFilter : IEndpointFilter
                 "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
                 ErrorTypes.InvalidRequest, null, "missing_api_key");
         }
-        // Compare hashes in constant time: neither the key's length nor its prefix leaks through timing.
+        // Compare hashes in constant time against every key: neither the key's length nor its prefix leaks through timing.
         var given = SHA256.HashData(Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim()));
-        bool match = false;
-        foreach (var key in _keyHashes)
+        CallerIdentity? match = null;
+        foreach (var (hash, identity) in _keys)
         {
-            match |= CryptographicOperations.FixedTimeEquals(given, key);
+            if (CryptographicOperations.FixedTimeEquals(given, hash))
+            {
+                match ??= identity;
+            }
         }
-        if (!match)
-        {
-            throw new ApiException(StatusCodes.Status401Unauthorized, "Incorrect API key provided.", ErrorTypes.InvalidRequest, null, "invalid_api_key");
-        }
+        return match ?? throw new ApiException(StatusCodes.Status401Unauthorized, "Incorrect API key provided.", ErrorTypes.InvalidRequest, null, "invalid_api_key");
     }
 }

@@ -34,7 +34,10 @@ internal sealed class GenerationSession : IAsyncDisposable
             {
                 var request = new GenerationRequest($"{requestId}-{choice.Index}", choice.Plan.PromptTokenIds, choice.Plan.Sampling)
                 {
-                    Blend = choice.Plan.Rag?.Blend,
+                    // Stored chunk KV is the base model's: a request under an adapter prefills its chunks itself.
+                    Blend = choice.Plan.Adapter is null ? choice.Plan.Rag?.Blend : null,
+                    Adapter = choice.Plan.Adapter,
+                    AdapterPath = choice.Plan.AdapterPath,
                 };
                 streams.Add(await backend.StartAsync(request, cancellationToken).ConfigureAwait(false));
             }

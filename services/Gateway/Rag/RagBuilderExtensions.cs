@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Platform.ChunkStore.Hosting;
 
 namespace Platform.Gateway.Rag;
@@ -10,8 +9,6 @@ public static class RagBuilderExtensions
     {
         var services = builder.Services;
         services.AddChunkStore();
-        services.AddOptions<TenantsOptions>().BindConfiguration(Configuration.GatewayOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TenantsOptions>, TenantsOptionsValidator>();
         services.AddSingleton<TenantResolver>();
         services.AddSingleton<GatewayModelIdentity>();
         services.AddSingleton<RagMetrics>();

@@ -1,44 +1,36 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Options;
 using Platform.ChunkStore.Keys;
+using Platform.Gateway.Errors;
 
 namespace Platform.Gateway.Rag;
 
 /// <summary>
-/// The tenant of a request, from its (already accepted) API key: the tenant <c>Gateway:Tenants</c> gives the
-/// key, else a tenant of its own (<c>key-</c> and 16 hex digits of the key's SHA-256), so keys never share
-/// chunks unless configured to; with no API keys (an open API) everyone is <c>default</c>.
+/// The chunk-store tenant of a request, from the caller identity its API key was given by
+/// <see cref="ApiKeyFilter"/>: the tenant of <c>Gateway:Tenants:{name}</c>, else a tenant of the key's own
+/// (<c>key-</c> and 16 hex digits of the key's SHA-256), so keys never share chunks unless configured to; with
+/// no API keys (an open API) everyone is <c>default</c>.
 /// </summary>
 internal sealed class TenantResolver
 {
-    private readonly Dictionary<string, TenantNamespace> _byKeyHash = new(StringComparer.Ordinal);
-
-    private readonly bool _open;
-
-    public TenantResolver(IOptions<TenantsOptions> options, IOptions<Configuration.GatewayOptions> gateway)
-    {
-        _open = gateway.Value.ApiKeys.Count == 0;
-        foreach (var tenant in options.Value.Tenants)
-        {
-            foreach (var key in tenant.ApiKeys)
-            {
-                _byKeyHash[Hash(key)] = TenantNamespace.Of(tenant.Name);
-            }
-        }
-    }
-
     public TenantNamespace Resolve(HttpContext context)
     {
-        const string Scheme = "Bearer ";
-        var header = context.Request.Headers.Authorization.ToString();
-        if (_open || !header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || header.Length == Scheme.Length)
+        var caller = CallerIdentity.Of(context);
+        if (ReferenceEquals(caller, CallerIdentity.Open))
         {
             return TenantNamespace.Default;
         }
-        var hash = Hash(header[Scheme.Length..].Trim());
-        return _byKeyHash.TryGetValue(hash, out var tenant) ? tenant : TenantNamespace.Of("key-" + hash[..16]);
+        if (caller.Tenant is { } tenant)
+        {
+            return TenantNamespace.Of(tenant);
+        }
+        const string Scheme = "Bearer ";
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || header.Length == Scheme.Length)
+        {
+            return TenantNamespace.Default;
+        }
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim())));
+        return TenantNamespace.Of("key-" + hash[..16]);
     }
-
-    private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 }

@@ -26,7 +26,12 @@ public static class ContractMapping
         {
             throw Faults.Invalid("the generation spec has no sampling parameters");
         }
-        return new GenerationRequest(spec.RequestId, [.. spec.PromptTokenIds], spec.Sampling.ToEngine()) { CacheSalt = spec.CacheSalt };
+        return new GenerationRequest(spec.RequestId, [.. spec.PromptTokenIds], spec.Sampling.ToEngine())
+        {
+            CacheSalt = spec.CacheSalt,
+            Adapter = spec.Lora is { Name.Length: > 0 } lora ? lora.Name : null,
+            AdapterPath = spec.Lora is { Path.Length: > 0 } withPath ? withPath.Path : null,
+        };
     }
 
     public static EngineSampling.SamplingParams ToEngine(this Wire.SamplingParams p) => new()

@@ -1,0 +1,156 @@
+using Platform.Engine.Configuration;
+using Platform.Engine.Lora;
+using Platform.Engine.Lora.Training;
+using Platform.Engine.Serving;
+using static Platform.Engine.Tests.EngineHarness;
+using static TorchSharp.torch;
+
+namespace Platform.Engine.Tests;
+
+public sealed class LoraTrainingTests
+{
+    // Tokens above 258: the checkpoint's byte tokens (3..258) are near-untrained and hardly told apart by its tied head.
+    private static readonly int[] Pattern = [403, 407, 261, 378, 300, 411, 275, 319];
+
+    private static readonly LoraTrainingOptions Hyper = new()
+    {
+        Rank = 8,
+        Alpha = 16,
+        Targets = LoraTargets.All,
+        LearningRate = 1e-2,
+        Seed = 7,
+    };
+
+    private static TrainingExample[] PatternExamples(int count, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ =>
+        {
+            int[] prompt = [1, .. Enumerable.Range(0, 4 + random.Next(12)).Select(_ => 259 + random.Next(253))];
+            return new TrainingExample([.. prompt, .. Pattern], prompt.Length);
+        })];
+    }
+
+    private static GenerationRequest[] InferenceLoad() =>
+    [.. Enumerable.Range(0, 6).Select(i => Greedy($"inf{i}", [1, 403 + i, 407, 261, 378, 300 + i, 26], 20))];
+
+    [SkippableFact]
+    public void Co_served_training_computes_the_standalone_gradients_while_inference_outputs_stay_unchanged()
+    {
+        var options = new EngineOptions { KvCacheBytes = 8L * 1024 * 1024, MaxBatchedTokens = 24 };
+        using var engine = Stories(options);
+        var expected = Run(engine, InferenceLoad()).Select(r => r.TokenIds).ToArray();
+        var batch = PatternExamples(3, seed: 1);
+
+        using var standalone = new LoraTrainer(engine.Model, Hyper);
+        // Non-zero B, so every LoRA gradient (A's too) is exercised: one step first, the same in both.
+        standalone.TrainStep(batch);
+        standalone.ComputeGradients(batch);
+        var reference = standalone.Lora.SnapshotGradients();
+
+        using var coServed = new LoraTrainer(engine.Model, Hyper);
+        coServed.TrainStep(batch);
+        Dictionary<string, Tensor>? captured = null;
+        using var job = new CoServedFineTuning(coServed, batch, epochs: 1, batchSize: 3)
+        {
+            GradientsReady = lora => captured = lora.SnapshotGradients(),
+        };
+        engine.StartFineTuning(job, new CoServingOptions { MaxForwardTokens = 7, MaxBackwardLayers = 2, TargetIterationTime = null });
+        var streams = InferenceLoad().Select(engine.AddRequest).ToArray();
+        for (int guard = 0; !job.IsDone || engine.HasUnfinishedRequests; guard++)
+        {
+            Assert.True(guard < 10_000, "the co-served job did not finish");
+            engine.Step();
+        }
+
+        Assert.True(job.Completed);
+        // Forward slices of at most 7 tokens, backward slices of at most 2 layers: really spread over iterations.
+        Assert.True(job.ForwardTokensRun == batch.Sum(e => e.TokenIds.Count));
+        Assert.Equal(batch.Length * engine.Model.Config.NumHiddenLayers, job.BackwardLayersRun);
+        Assert.NotNull(captured);
+        foreach (var (name, grad) in reference)
+        {
+            var other = captured![name];
+            Assert.True(grad.abs().max().item<float>() > 0, $"{name} has no gradient");
+            Assert.True(other.allclose(grad, rtol: 1e-3, atol: 1e-6), $"{name}: max difference {(other - grad).abs().max().item<float>()} (scale {grad.abs().max().item<float>()})");
+        }
+        for (int i = 0; i < streams.Length; i++)
+        {
+            Assert.Equal(expected[i], streams[i].CollectAsync().GetAwaiter().GetResult().TokenIds);
+        }
+    }
+
+    [SkippableFact]
+    public void A_co_served_job_learns_a_pattern_and_its_saved_adapter_then_produces_it()
+    {
+        using var engine = Stories(new EngineOptions { KvCacheBytes = 8L * 1024 * 1024, MaxBatchedTokens = 64 });
+        var expected = Run(engine, InferenceLoad()).Select(r => r.TokenIds).ToArray();
+        var losses = new List<double>();
+        using var trainer = new LoraTrainer(engine.Model, Hyper with { LearningRate = 1e-2 });
+        using var job = new CoServedFineTuning(trainer, PatternExamples(16, seed: 2), epochs: 4, batchSize: 4)
+        {
+            StepCompleted = p => losses.Add(p.Loss),
+        };
+        engine.StartFineTuning(job, new CoServingOptions { MaxForwardTokens = 32, MaxBackwardLayers = 5, TargetIterationTime = null });
+        var served = new List<GenerationResult>();
+        for (int guard = 0; !job.IsDone; guard++)
+        {
+            Assert.True(guard < 20_000, "the co-served job did not finish");
+            if (guard % 50 == 0)
+            {
+                // Inference served while training: the base model's outputs do not move.
+                served.AddRange(Run(engine, InferenceLoad().Select(r => r with { RequestId = $"{r.RequestId}-{guard}" }).ToArray()));
+            }
+            engine.Step();
+        }
+        Assert.Equal(16, losses.Count);
+        Assert.True(losses[^1] < losses[0] / 4, $"loss went from {losses[0]:F3} to {losses[^1]:F3}: {string.Join(" ", losses.Select(l => l.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}");
+        Assert.True(served.Count >= 6);
+        for (int i = 0; i < served.Count; i++)
+        {
+            Assert.Equal(expected[i % expected.Length], served[i].TokenIds);
+        }
+
+        var dir = Path.Combine(Path.GetTempPath(), $"lora-trained-{Guid.NewGuid():N}");
+        using (var adapter = trainer.Lora.ToAdapter("pattern", engine.Model.DType, engine.Model.Device))
+        {
+            adapter.Save(dir);
+        }
+        engine.Adapters.Load("pattern", dir);
+        var prompt = new[] { 1, 333, 290, 411, 27, 358 };
+        var withAdapter = Run(engine, Greedy("p", prompt, Pattern.Length) with { Adapter = "pattern" })[0];
+        Assert.True(Pattern.SequenceEqual(withAdapter.TokenIds), $"got [{string.Join(",", withAdapter.TokenIds)}]; losses {string.Join(" ", losses.Select(l => l.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)))}");
+        Assert.NotEqual(Pattern, Run(engine, Greedy("b", prompt, Pattern.Length))[0].TokenIds);
+    }
+
+    [Fact]
+    public void The_guard_shrinks_F_then_k_when_over_the_target_and_grows_them_back_with_room()
+    {
+        var guard = new CoServingGuard(new CoServingOptions { MaxForwardTokens = 8, MaxBackwardLayers = 3, TargetIterationTime = TimeSpan.FromMilliseconds(10) }, numLayers: 5);
+        var over = TimeSpan.FromMilliseconds(20);
+        var states = new List<(int, int)>();
+        for (int i = 0; i < 6; i++)
+        {
+            guard.Observe(over);
+            states.Add((guard.ForwardTokens, guard.BackwardLayers));
+        }
+        Assert.Equal([(4, 3), (2, 3), (1, 3), (1, 2), (1, 1), (1, 1)], states);
+        guard.Observe(TimeSpan.FromMilliseconds(7));
+        Assert.Equal((1, 1), (guard.ForwardTokens, guard.BackwardLayers));
+        for (int i = 0; i < 6; i++)
+        {
+            guard.Observe(TimeSpan.FromMilliseconds(1));
+        }
+        Assert.Equal((8, 3), (guard.ForwardTokens, guard.BackwardLayers));
+    }
+
+    [SkippableFact]
+    public void Bad_training_examples_are_refused_with_the_reason()
+    {
+        using var engine = Stories();
+        using var trainer = new LoraTrainer(engine.Model, Hyper);
+        Assert.Contains("at least one completion token", Assert.Throws<ArgumentException>(() => new CoServedFineTuning(trainer, [new TrainingExample([1, 2, 3], 3)])).Message);
+        Assert.Contains("outside the vocabulary", Assert.Throws<ArgumentException>(() => new CoServedFineTuning(trainer, [new TrainingExample([1, 9999, 3], 1)])).Message);
+        Assert.Contains("the limit is 512", Assert.Throws<ArgumentException>(() => new CoServedFineTuning(trainer, [new TrainingExample([.. Enumerable.Repeat(5, 600)], 1)])).Message);
+    }
+}

@@ -13,6 +13,7 @@ builder.Services.AddOptions<PrefillOptions>()
         $"Prefill:MaxKvMessageBytes (Prefill__MaxKvMessageBytes) must be in ({KvWire.MessageOverheadBytes}, {KvWire.MaxMessageBytes}]")
     .ValidateOnStart();
 builder.Services.AddSingleton<KvSender>();
+builder.AddBusPrefillWorker();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Platform.Contracts.Inference.V1;
 using Platform.Engine.Serving;
+using Platform.Gateway.Bus;
 using Platform.Gateway.Configuration;
 using Platform.Gateway.Metrics;
 using Platform.Gateway.Routing;
@@ -26,7 +27,8 @@ public sealed partial class SplitBackend(
     IGrpcChannelFactory channels,
     SplitMetrics metrics,
     TimeProvider time,
-    ILogger<SplitBackend> logger) : IGenerationBackend, IHostedService
+    ILogger<SplitBackend> logger,
+    BusDispatcher? bus = null) : IGenerationBackend, IHostedService
 {
     private volatile ModelInfo? _model;
     private volatile string _notReadyReason = "the tokenizer is loading";
@@ -77,6 +79,7 @@ public sealed partial class SplitBackend(
     public async ValueTask<IGenerationStream> StartAsync(GenerationRequest request, CancellationToken cancellationToken)
     {
         _ = _model ?? throw new BackendUnavailableException(_notReadyReason);
+        bus?.ThrowIfBackedUp();
         long started = time.GetTimestamp();
         var policy = routing.CurrentValue;
         var excludedPrefill = new HashSet<string>(StringComparer.Ordinal);
@@ -105,7 +108,7 @@ public sealed partial class SplitBackend(
             }
             if (outcome.Stream is { } stream)
             {
-                return stream;
+                return bus is null ? stream : bus.ReportUsage(stream, started);
             }
             lastFailure = outcome.Failure;
             metrics.RecordDecodeRetry(outcome.Retry switch
@@ -129,6 +132,7 @@ public sealed partial class SplitBackend(
         GenerationRequest request, string wireId, InstanceState prefill, InstanceState decode, RoutingOptions policy, long started, CancellationToken cancellationToken)
     {
         var spec = TokenEvents.ToSpec(request, wireId);
+        bus?.Stamp(spec);
         var decodeClient = new DecodeService.DecodeServiceClient(channels.CreateInvoker(decode.Target));
         var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         AsyncServerStreamingCall<TokenEvent>? subscription = null;
@@ -136,6 +140,13 @@ public sealed partial class SplitBackend(
         {
             // Subscribe first: the decode side pairs the subscription and the KV by request id, whichever comes first.
             subscription = decodeClient.Generate(spec, cancellationToken: callCancellation.Token);
+            if (bus is not null)
+            {
+                var dispatched = await bus.DispatchAsync(spec, decode.Target, subscription, cancellationToken).ConfigureAwait(false);
+                subscription = null;
+                return new Outcome(new SplitGenerationStream(request.RequestId, wireId, dispatched, callCancellation, decodeClient, null, started, metrics, time, logger),
+                    Retry.None, null, null);
+            }
             var reply = await new PrefillService.PrefillServiceClient(channels.CreateInvoker(prefill.Target)).PrefillAsync(
                 new PrefillRequest
                 {

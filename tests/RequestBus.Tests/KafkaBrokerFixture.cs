@@ -27,7 +27,7 @@ public sealed class KafkaBrokerFixture : IAsyncLifetime
             Missing = "needs a real Kafka broker: set KAFKA_BOOTSTRAP_SERVERS, or run Docker for Testcontainers (neither is available here)";
             return;
         }
-        _container = new KafkaBuilder().WithImage("confluentinc/cp-kafka:7.6.1").Build();
+        _container = new KafkaBuilder("confluentinc/cp-kafka:7.6.1").Build();
         await _container.StartAsync();
         BootstrapServers = _container.GetBootstrapAddress();
     }

@@ -89,6 +89,26 @@ public sealed partial class SplitBackend(
         {
             var decision = router.Route(request.PromptTokenIds.Count, excludedPrefill, excludedDecode);
             metrics.RecordDecision(decision);
+            // Bus workers pull their work, so a split request needs only its decode instance here.
+            if (bus is not null && decision is { Kind: not RoutingKind.Colocated, Decode: { } busDecode })
+            {
+                busDecode.AddSent(0, decision.PromptBlocks);
+                string busWireId = attempt == 0 ? request.RequestId : $"{request.RequestId}~{attempt}";
+                var dispatched = await TryAsync(request, busWireId, null, busDecode, policy, started, cancellationToken).ConfigureAwait(false);
+                if (dispatched.Stream is { } busStream)
+                {
+                    return bus.ReportUsage(busStream, started);
+                }
+                lastFailure = dispatched.Failure;
+                metrics.RecordDecodeRetry(dispatched.Retry == Retry.DecodeFull ? "decode_full" : "decode_down");
+                if (dispatched.Retry != Retry.DecodeFull)
+                {
+                    busDecode.MarkUnhealthy(dispatched.Failure!);
+                }
+                excludedDecode.Add(busDecode.Name);
+                LogRetry(logger, request.RequestId, dispatched.Retry, dispatched.Failure!);
+                continue;
+            }
             if (decision is not { Kind: not RoutingKind.Unavailable, Prefill: { } prefill, Decode: { } decode })
             {
                 throw new BackendUnavailableException(Unavailable(decision, lastFailure));
@@ -129,7 +149,7 @@ public sealed partial class SplitBackend(
     }
 
     private async Task<Outcome> TryAsync(
-        GenerationRequest request, string wireId, InstanceState prefill, InstanceState decode, RoutingOptions policy, long started, CancellationToken cancellationToken)
+        GenerationRequest request, string wireId, InstanceState? prefill, InstanceState decode, RoutingOptions policy, long started, CancellationToken cancellationToken)
     {
         var spec = TokenEvents.ToSpec(request, wireId);
         bus?.Stamp(spec);
@@ -147,7 +167,7 @@ public sealed partial class SplitBackend(
                 return new Outcome(new SplitGenerationStream(request.RequestId, wireId, dispatched, callCancellation, decodeClient, null, started, metrics, time, logger),
                     Retry.None, null, null);
             }
-            var reply = await new PrefillService.PrefillServiceClient(channels.CreateInvoker(prefill.Target)).PrefillAsync(
+            var reply = await new PrefillService.PrefillServiceClient(channels.CreateInvoker(prefill!.Target)).PrefillAsync(
                 new PrefillRequest
                 {
                     SchemaVersion = ContractMapping.SpecSchemaVersion,
@@ -167,7 +187,7 @@ public sealed partial class SplitBackend(
             {
                 throw Translate(e);
             }
-            var failed = retry == Retry.PrefillDown ? prefill : decode;
+            var failed = retry == Retry.PrefillDown && prefill is not null ? prefill : decode;
             return new Outcome(null, retry, $"{failed}: {e.StatusCode}: {e.Status.Detail}", failed);
         }
         catch (RpcException) when (cancellationToken.IsCancellationRequested)

@@ -1,6 +1,6 @@
 using Platform.Benchmarks;
 
-// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving [--quick] [--torch] [--rate R]
+// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|bus [--quick] [--torch] [--rate R]
 var quick = args.Contains("--quick");
 // --torch: run without the engine's C# CPU kernels, to see the torch-only numbers.
 Platform.Engine.Model.CpuKernels.Enabled = !args.Contains("--torch");
@@ -23,7 +23,10 @@ switch (which)
             ? double.Parse(args[rateAt + 1], System.Globalization.CultureInfo.InvariantCulture)
             : null;
         return await ServingBenchmark.RunAsync(Console.Out, quick, rate);
+    case "bus":
+        // Request bus vs direct dispatch: added TTFT of Redis Streams and Kafka (mock cluster), plus each transport's own hop.
+        return await BusBenchmark.RunAsync(Console.Out, quick);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, bus)");
         return 2;
 }

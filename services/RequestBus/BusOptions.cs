@@ -31,6 +31,12 @@ public sealed class BusOptions
     /// <summary>Kafka: the consumer group's session timeout; a worker silent this long loses its partitions to the others.</summary>
     public TimeSpan KafkaSessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Kafka: longest a fetch waits at the broker for new messages. A real broker answers as soon as a message
+    /// arrives; librdkafka's mock cluster waits the full time, so there it is the consumer's polling period.
+    /// </summary>
+    public TimeSpan KafkaFetchWaitMax { get; set; } = TimeSpan.FromMilliseconds(5);
+
     public string RequestsName => $"{Prefix}.requests";
 
     public string DeadLetterName => $"{Prefix}.dead-letter";
@@ -63,6 +69,10 @@ public sealed class BusOptions
         if (MaxStreamLength < 1000)
         {
             yield return $"Bus:MaxStreamLength (Bus__MaxStreamLength) must be at least 1000, got {MaxStreamLength}";
+        }
+        if (KafkaFetchWaitMax < TimeSpan.FromMilliseconds(1) || KafkaFetchWaitMax > TimeSpan.FromSeconds(5))
+        {
+            yield return "Bus:KafkaFetchWaitMax (Bus__KafkaFetchWaitMax) must be in [1 ms, 5 s], e.g. 00:00:00.005";
         }
         if (KafkaSessionTimeout < TimeSpan.FromSeconds(1))
         {

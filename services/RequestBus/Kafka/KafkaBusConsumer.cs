@@ -35,7 +35,8 @@ internal sealed class KafkaBusConsumer : BusConsumerBase
             AutoOffsetReset = AutoOffsetReset.Earliest,
             SessionTimeoutMs = session,
             HeartbeatIntervalMs = Math.Max(100, session / 3),
-            FetchWaitMaxMs = 10,
+            FetchWaitMaxMs = Math.Max(1, (int)options.KafkaFetchWaitMax.TotalMilliseconds),
+            SocketNagleDisable = true,
             AllowAutoCreateTopics = true,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
         })

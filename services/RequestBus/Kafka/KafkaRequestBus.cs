@@ -35,6 +35,7 @@ public sealed class KafkaRequestBus : IRequestBus
             Acks = Acks.All,
             // Requests are latency-bound and few: send each at once rather than wait to fill a batch.
             LingerMs = 0,
+            SocketNagleDisable = true,
             MessageTimeoutMs = 30_000,
             ClientId = $"platform-{Environment.MachineName}-{Environment.ProcessId}",
         }).Build();

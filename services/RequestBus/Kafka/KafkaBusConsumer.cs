@@ -54,8 +54,18 @@ internal sealed class KafkaBusConsumer : BusConsumerBase
             while (true)
             {
                 linked.Token.ThrowIfCancellationRequested();
-                // A short timeout so cancellation is noticed; a message already fetched returns at once.
-                var result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+                ConsumeResult<string, byte[]>? result;
+                try
+                {
+                    // A short timeout so cancellation is noticed; a message already fetched returns at once.
+                    result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+                }
+                catch (ConsumeException e) when (e.Error.Code == ErrorCode.UnknownTopicOrPart)
+                {
+                    // Workers may start before the first publish creates the topic: keep polling until it exists.
+                    linked.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
+                    continue;
+                }
                 if (result is null || result.IsPartitionEOF)
                 {
                     continue;
@@ -113,9 +123,9 @@ internal sealed class KafkaBusConsumer : BusConsumerBase
         {
             await _receiving.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or KafkaException)
         {
-            // Expected: the receive loop stopped.
+            // Expected: the receive loop stopped (or had already failed, and its caller saw why).
         }
         try
         {

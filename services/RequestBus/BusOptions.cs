@@ -33,9 +33,10 @@ public sealed class BusOptions
 
     /// <summary>
     /// Kafka: longest a fetch waits at the broker for new messages. A real broker answers as soon as a message
-    /// arrives; librdkafka's mock cluster waits the full time, so there it is the consumer's polling period.
+    /// arrives, so this only bounds idle polling; librdkafka's mock cluster waits the full time, so there it is
+    /// the consumer's polling period and adds to latency (use 1 ms with the mock cluster).
     /// </summary>
-    public TimeSpan KafkaFetchWaitMax { get; set; } = TimeSpan.FromMilliseconds(5);
+    public TimeSpan KafkaFetchWaitMax { get; set; } = TimeSpan.FromMilliseconds(100);
 
     public string RequestsName => $"{Prefix}.requests";
 

@@ -36,7 +36,8 @@ public static class BusBenchmark
         using var kafka = KafkaMockCluster.Start(3);
         string prefix = $"bench{Environment.ProcessId}";
         string[] redisBus = ["--Bus:Kind", "RedisStreams", "--ConnectionStrings:redis", redis.ConnectionString, "--Bus:Prefix", prefix];
-        string[] kafkaBus = ["--Bus:Kind", "Kafka", "--ConnectionStrings:kafka", kafka.BootstrapServers, "--Bus:Prefix", prefix];
+        string[] kafkaBus = ["--Bus:Kind", "Kafka", "--ConnectionStrings:kafka", kafka.BootstrapServers, "--Bus:Prefix", prefix,
+            "--Bus:KafkaFetchWaitMax", "00:00:00.001"];
         using var decode = await ServiceProcess.StartAsync("Decode", model);
         using var direct = await ServiceProcess.StartAsync("Prefill", model);
         using var redisWorker = await ServiceProcess.StartAsync("Prefill", model, redisBus);

@@ -24,6 +24,7 @@ public abstract class BusContractTests
         RedeliverAfter = TimeSpan.FromMilliseconds(300),
         PollInterval = TimeSpan.FromMilliseconds(50),
         KafkaSessionTimeout = TimeSpan.FromSeconds(6),
+        KafkaFetchWaitMax = TimeSpan.FromMilliseconds(5),
     };
 
     protected static BusRequest Request(string id, string? key = null) => new()

@@ -17,7 +17,8 @@ internal sealed class PartitionOffsets
         {
             if (!_states.TryGetValue(message.TopicPartition, out var state))
             {
-                _states[message.TopicPartition] = state = new State();
+                // Everything before the first message this member received is someone else's business.
+                _states[message.TopicPartition] = state = new State { Stored = message.Offset.Value };
             }
             state.InFlight.Add(message.Offset.Value);
             state.Next = Math.Max(state.Next, message.Offset.Value + 1);

@@ -62,6 +62,13 @@ public sealed partial class DecodeGrpcService(
 
     public override Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context)
     {
+        if (request.Reason.Length > 0)
+        {
+            // A bus worker gave up on the request: its subscriber (now or later) fails with the reason; KV already
+            // committed is left alone, so a request answered by another delivery is not cut off.
+            return Task.FromResult(new CancelReply { Cancelled = pending.GiveUp(request.RequestId,
+                Faults.Of(request.Status == 0 ? StatusCode.Aborted : (StatusCode)request.Status, request.Reason)) });
+        }
         bool cancelled = host.Engine.Cancel(request.RequestId) | pending.Cancel(request.RequestId);
         return Task.FromResult(new CancelReply { Cancelled = cancelled });
     }

@@ -13,4 +13,10 @@ public sealed class DecodeOptions
     /// subscriber, before the request is dropped and its blocks freed.
     /// </summary>
     public TimeSpan KvArrivalTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long a committed request id is remembered, so that a second KV transfer for it (a request bus
+    /// redelivering after a worker died) is acknowledged and ignored rather than answered twice.
+    /// </summary>
+    public TimeSpan CommittedRequestMemory { get; set; } = TimeSpan.FromMinutes(10);
 }

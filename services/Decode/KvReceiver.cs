@@ -19,6 +19,7 @@ namespace Platform.Decode;
 public sealed partial class KvReceiver(
     EngineHost host,
     PendingGenerations pending,
+    KvTransferLedger ledger,
     KvTransferMetrics metrics,
     IOptions<DecodeOptions> options,
     TimeProvider time,
@@ -46,17 +47,36 @@ public sealed partial class KvReceiver(
         var header = first.Header;
         geometry.Check(header);
         string requestId = header.Spec.RequestId;
+        if (ledger.IsCommitted(requestId))
+        {
+            return await IgnoreDuplicateAsync(messages, context, requestId, started).ConfigureAwait(false);
+        }
         if (pending.IsAbandoned(requestId))
         {
             throw Faults.Of(StatusCode.Cancelled, $"request '{requestId}' was cancelled or its subscriber gave up");
         }
-        var import = BeginImport(engine, header);
+        if (!ledger.TryBegin(requestId))
+        {
+            throw Faults.Of(StatusCode.Aborted, $"the KV of request '{requestId}' is already being received from another sender");
+        }
+        KvImport import;
+        try
+        {
+            import = BeginImport(engine, header);
+        }
+        catch
+        {
+            ledger.End(requestId, committed: false);
+            throw;
+        }
+        bool committed = false;
         var assembler = new KvLayerAssembler(geometry, header.NumTokens);
         Interlocked.Increment(ref _inFlight);
         Interlocked.Add(ref _inFlightTokens, header.NumTokens);
         try
         {
             var stream = await ReceiveLayersAsync(messages, context, import, assembler, engine.Model.Config.VocabSize).ConfigureAwait(false);
+            committed = true;
             if (!pending.Publish(requestId, stream))
             {
                 engine.Cancel(requestId);
@@ -76,16 +96,40 @@ public sealed partial class KvReceiver(
         {
             var fault = ToFault(e, context);
             import.Abort(fault.Status.Detail);
-            pending.Fail(requestId, fault);
+            // A sender that went away (a prefill worker died) may be replaced by a redelivery of the request:
+            // its subscriber keeps waiting, bounded by Decode:KvArrivalTimeout and the request's deadline.
+            if (fault.StatusCode is not (StatusCode.Cancelled or StatusCode.Unavailable))
+            {
+                pending.Fail(requestId, fault);
+            }
             metrics.Record("receive", fault.StatusCode.ToString(), time.GetElapsedTime(started).TotalSeconds, assembler.BytesReceived);
             LogAborted(logger, requestId, fault.StatusCode, fault.Status.Detail);
             throw fault;
         }
         finally
         {
+            ledger.End(requestId, committed);
             Interlocked.Decrement(ref _inFlight);
             Interlocked.Add(ref _inFlightTokens, -header.NumTokens);
         }
+    }
+
+    /// <summary>A second transfer of a committed request (a redelivery): read to its end, acknowledged, ignored.</summary>
+    private async Task<KvTransferAck> IgnoreDuplicateAsync(IAsyncStreamReader<KvTransferMessage> messages, ServerCallContext context, string requestId, long started)
+    {
+        long bytes = 0;
+        int chunks = 0;
+        while (await NextAsync(messages, context).ConfigureAwait(false) is { } message && message.BodyCase != KvTransferMessage.BodyOneofCase.Commit)
+        {
+            if (message.Chunk is { } chunk)
+            {
+                bytes += chunk.Keys.Length + chunk.Values.Length;
+                chunks++;
+            }
+        }
+        metrics.Record("receive", "duplicate", time.GetElapsedTime(started).TotalSeconds, bytes);
+        LogDuplicate(logger, requestId);
+        return new KvTransferAck { RequestId = requestId, BytesReceived = bytes, ChunksReceived = chunks, Duplicate = true };
     }
 
     private KvImport BeginImport(LlmEngine engine, KvTransferHeader header)
@@ -182,6 +226,9 @@ public sealed partial class KvReceiver(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "KV transfer of request {RequestId} aborted ({Status}): {Reason}; its blocks are freed")]
     private static partial void LogAborted(ILogger logger, string requestId, StatusCode status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "KV of request {RequestId} arrived again after it committed (a redelivery): acknowledged and ignored")]
+    private static partial void LogDuplicate(ILogger logger, string requestId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "KV of request {RequestId} refused: {Tokens} tokens, {FreeBlocks} blocks free")]
     private static partial void LogRefused(ILogger logger, string requestId, int tokens, int freeBlocks);

@@ -78,6 +78,18 @@ public sealed partial class PendingGenerations(EngineHost host, IOptions<DecodeO
         }
     }
 
+    /// <summary>Nobody will send the request's KV: its subscriber, waiting or still to come, gets <paramref name="error"/>. False when the KV already committed.</summary>
+    public bool GiveUp(string requestId, RpcException error)
+    {
+        var entry = _entries.GetOrAdd(requestId, _ => new Entry());
+        if (!entry.Stream.TrySetException(error))
+        {
+            return false;
+        }
+        ForgetLater(requestId, entry);
+        return true;
+    }
+
     /// <summary>Drops a request whose KV has not committed yet. False when none was pending.</summary>
     public bool Cancel(string requestId)
     {

@@ -9,9 +9,11 @@ builder.Services.AddOptions<DecodeOptions>()
     .BindConfiguration(DecodeOptions.SectionName)
     .Validate(o => o.KvTransferTimeout > TimeSpan.Zero, "Decode:KvTransferTimeout (Decode__KvTransferTimeout) must be positive, e.g. 00:00:30")
     .Validate(o => o.KvArrivalTimeout > TimeSpan.Zero, "Decode:KvArrivalTimeout (Decode__KvArrivalTimeout) must be positive, e.g. 00:01:00")
+    .Validate(o => o.CommittedRequestMemory > TimeSpan.Zero, "Decode:CommittedRequestMemory (Decode__CommittedRequestMemory) must be positive, e.g. 00:10:00")
     .ValidateOnStart();
 builder.Services.AddSingleton<PendingGenerations>();
 builder.Services.AddSingleton<KvReceiver>();
+builder.Services.AddSingleton<KvTransferLedger>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

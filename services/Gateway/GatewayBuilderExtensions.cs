@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Platform.Engine.Configuration;
 using Platform.Gateway.Backend;
+using Platform.Gateway.Bus;
 using Platform.Gateway.Configuration;
 using Platform.Gateway.Endpoints;
 using Platform.Gateway.Errors;
@@ -76,6 +77,8 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<SplitMetrics>();
         services.AddSingleton<LoadPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<LoadPoller>());
+        // Gateway:Dispatch Bus: through the request bus (Bus:Kind) instead of direct Prefill calls.
+        builder.AddBusDispatch();
         services.AddSingleton<SplitBackend>();
         services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<SplitBackend>());
         services.AddSingleton<Adapters.IAdapterHost, Adapters.SplitAdapterHost>();

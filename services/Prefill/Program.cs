@@ -16,6 +16,7 @@ builder.Services.AddOptions<PrefillOptions>()
 builder.Services.AddChunkStore();
 builder.Services.AddSingleton<ChunkBlendResolver>();
 builder.Services.AddSingleton<KvSender>();
+builder.AddBusPrefillWorker();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

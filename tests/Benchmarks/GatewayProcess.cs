@@ -19,7 +19,8 @@ public sealed class GatewayProcess : IDisposable
 
     public string BaseUrl { get; }
 
-    public static async Task<GatewayProcess> StartAsync(string model, string prefillAddress, string decodeAddress, bool colocate, CancellationToken cancellation)
+    public static async Task<GatewayProcess> StartAsync(
+        string model, string prefillAddress, string decodeAddress, bool colocate, CancellationToken cancellation, IReadOnlyList<string>? extraArguments = null)
     {
         var dll = Path.Combine(TestModels.RepositoryRoot, "services", "Gateway", "bin", TestModels.Configuration, "net10.0", "linux-x64", "Platform.Gateway.dll");
         if (!File.Exists(dll))
@@ -44,7 +45,7 @@ public sealed class GatewayProcess : IDisposable
             "--Gateway:Routing:LoadPollInterval", "00:00:00.2000000",
             "--Gateway:Routing:ColocateBelowPromptTokens", colocate ? "100000" : "0",
         ];
-        foreach (var arg in args)
+        foreach (var arg in args.Concat(extraArguments ?? []))
         {
             start.ArgumentList.Add(arg);
         }

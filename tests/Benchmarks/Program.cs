@@ -1,6 +1,6 @@
 using Platform.Benchmarks;
 
-// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|blend|lora [--quick] [--torch] [--rate R] [--quality|--ttft]
+// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|blend|lora|bus [--quick] [--torch] [--rate R] [--quality|--ttft]
 var quick = args.Contains("--quick");
 // --torch: run without the engine's C# CPU kernels, to see the torch-only numbers.
 Platform.Engine.Model.CpuKernels.Enabled = !args.Contains("--torch");
@@ -32,7 +32,10 @@ switch (which)
         bool onlyQuality = args.Contains("--quality"), onlyTtft = args.Contains("--ttft");
         BlendBenchmark.Run(Console.Out, quick, quality: !onlyTtft, ttft: !onlyQuality);
         return 0;
+    case "bus":
+        // Request bus vs direct dispatch: added TTFT of Redis Streams and Kafka (mock cluster), plus each transport's own hop.
+        return await BusBenchmark.RunAsync(Console.Out, quick);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, blend, lora)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, blend, lora, bus)");
         return 2;
 }

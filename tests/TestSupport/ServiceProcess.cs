@@ -35,6 +35,9 @@ public sealed class ServiceProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process's id, for signals a test sends it (pausing it with SIGSTOP, say).</summary>
+    public int ProcessId => _process.Id;
+
     public string Output
     {
         get

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Platform.Contracts.Inference.V1;
 using Platform.Engine.Serving;
+using Platform.Gateway.Bus;
 using Platform.Gateway.Configuration;
 using Platform.Gateway.Metrics;
 using Platform.Gateway.Routing;
@@ -26,7 +27,8 @@ public sealed partial class SplitBackend(
     IGrpcChannelFactory channels,
     SplitMetrics metrics,
     TimeProvider time,
-    ILogger<SplitBackend> logger) : IGenerationBackend, IHostedService
+    ILogger<SplitBackend> logger,
+    BusDispatcher? bus = null) : IGenerationBackend, IHostedService
 {
     private volatile ModelInfo? _model;
     private volatile string _notReadyReason = "the tokenizer is loading";
@@ -77,6 +79,7 @@ public sealed partial class SplitBackend(
     public async ValueTask<IGenerationStream> StartAsync(GenerationRequest request, CancellationToken cancellationToken)
     {
         _ = _model ?? throw new BackendUnavailableException(_notReadyReason);
+        bus?.ThrowIfBackedUp();
         long started = time.GetTimestamp();
         var policy = routing.CurrentValue;
         var excludedPrefill = new HashSet<string>(StringComparer.Ordinal);
@@ -86,6 +89,26 @@ public sealed partial class SplitBackend(
         {
             var decision = router.Route(request.PromptTokenIds.Count, excludedPrefill, excludedDecode);
             metrics.RecordDecision(decision);
+            // Bus workers pull their work, so a split request needs only its decode instance here.
+            if (bus is not null && decision is { Kind: not RoutingKind.Colocated, Decode: { } busDecode })
+            {
+                busDecode.AddSent(0, decision.PromptBlocks);
+                string busWireId = attempt == 0 ? request.RequestId : $"{request.RequestId}~{attempt}";
+                var dispatched = await TryAsync(request, busWireId, null, busDecode, policy, started, cancellationToken).ConfigureAwait(false);
+                if (dispatched.Stream is { } busStream)
+                {
+                    return bus.ReportUsage(busStream, request.Adapter, started);
+                }
+                lastFailure = dispatched.Failure;
+                metrics.RecordDecodeRetry(dispatched.Retry == Retry.DecodeFull ? "decode_full" : "decode_down");
+                if (dispatched.Retry != Retry.DecodeFull)
+                {
+                    busDecode.MarkUnhealthy(dispatched.Failure!);
+                }
+                excludedDecode.Add(busDecode.Name);
+                LogRetry(logger, request.RequestId, dispatched.Retry, dispatched.Failure!);
+                continue;
+            }
             if (decision is not { Kind: not RoutingKind.Unavailable, Prefill: { } prefill, Decode: { } decode })
             {
                 throw new BackendUnavailableException(Unavailable(decision, lastFailure));
@@ -105,7 +128,7 @@ public sealed partial class SplitBackend(
             }
             if (outcome.Stream is { } stream)
             {
-                return stream;
+                return bus is null ? stream : bus.ReportUsage(stream, request.Adapter, started);
             }
             lastFailure = outcome.Failure;
             metrics.RecordDecodeRetry(outcome.Retry switch
@@ -126,9 +149,10 @@ public sealed partial class SplitBackend(
     }
 
     private async Task<Outcome> TryAsync(
-        GenerationRequest request, string wireId, InstanceState prefill, InstanceState decode, RoutingOptions policy, long started, CancellationToken cancellationToken)
+        GenerationRequest request, string wireId, InstanceState? prefill, InstanceState decode, RoutingOptions policy, long started, CancellationToken cancellationToken)
     {
         var spec = TokenEvents.ToSpec(request, wireId);
+        bus?.Stamp(spec);
         var decodeClient = new DecodeService.DecodeServiceClient(channels.CreateInvoker(decode.Target));
         var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         AsyncServerStreamingCall<TokenEvent>? subscription = null;
@@ -136,7 +160,14 @@ public sealed partial class SplitBackend(
         {
             // Subscribe first: the decode side pairs the subscription and the KV by request id, whichever comes first.
             subscription = decodeClient.Generate(spec, cancellationToken: callCancellation.Token);
-            var reply = await new PrefillService.PrefillServiceClient(channels.CreateInvoker(prefill.Target)).PrefillAsync(
+            if (bus is not null)
+            {
+                var dispatched = await bus.DispatchAsync(spec, decode.Target, subscription, cancellationToken).ConfigureAwait(false);
+                subscription = null;
+                return new Outcome(new SplitGenerationStream(request.RequestId, wireId, dispatched, callCancellation, decodeClient, null, started, metrics, time, logger),
+                    Retry.None, null, null);
+            }
+            var reply = await new PrefillService.PrefillServiceClient(channels.CreateInvoker(prefill!.Target)).PrefillAsync(
                 new PrefillRequest
                 {
                     SchemaVersion = ContractMapping.SpecSchemaVersion,
@@ -156,7 +187,7 @@ public sealed partial class SplitBackend(
             {
                 throw Translate(e);
             }
-            var failed = retry == Retry.PrefillDown ? prefill : decode;
+            var failed = retry == Retry.PrefillDown && prefill is not null ? prefill : decode;
             return new Outcome(null, retry, $"{failed}: {e.StatusCode}: {e.Status.Detail}", failed);
         }
         catch (RpcException) when (cancellationToken.IsCancellationRequested)

@@ -11,7 +11,7 @@ namespace Platform.Gateway.Rag;
 /// (<c>key-</c> and 16 hex digits of the key's SHA-256), so keys never share chunks unless configured to; with
 /// no API keys (an open API) everyone is <c>default</c>.
 /// </summary>
-internal sealed class TenantResolver
+public sealed class TenantResolver
 {
     public TenantNamespace Resolve(HttpContext context)
     {

@@ -1,0 +1,215 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Platform.Contracts.Bus.V1;
+using Platform.Contracts.Inference.V1;
+using Platform.PhaseSplit.Invocation;
+using Platform.RequestBus;
+
+namespace Platform.Prefill;
+
+/// <summary>
+/// Takes requests from the bus at this worker's own pace (<see cref="BusWorkerOptions.MaxConcurrent"/> at a time),
+/// prefills each to the decode instance the Gateway chose, and acknowledges it only once the decode side
+/// acknowledged the KV. A request past its deadline is not computed; one that keeps failing here is
+/// dead-lettered. In both cases the decode side is told the reason (Decode.Cancel with a reason), and the
+/// Gateway's subscription there hands it to the client instead of letting it wait. A failure the decode side
+/// reported (no room, cancelled) is already known to the Gateway, which chooses another decode instance.
+/// </summary>
+public sealed partial class BusPrefillWorker(
+    IRequestBus bus,
+    KvSender sender,
+    IGrpcChannelFactory channels,
+    BusMetrics metrics,
+    IOptions<BusOptions> busOptions,
+    IOptions<BusWorkerOptions> options,
+    IOptions<PrefillOptions> prefillOptions,
+    TimeProvider time,
+    ILogger<BusPrefillWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        string name = options.Value.ConsumerName ?? $"prefill-{Environment.MachineName}-{Environment.ProcessId}";
+        var slots = new SemaphoreSlim(options.Value.MaxConcurrent);
+        var running = new HashSet<Task>();
+        await using var consumer = bus.CreateConsumer(name);
+        LogConsuming(logger, bus.Kind, name, options.Value.MaxConcurrent);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                BusDelivery delivery;
+                try
+                {
+                    delivery = await consumer.ReceiveAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    slots.Release();
+                    LogReceiveFailed(logger, e);
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                var work = ProcessAsync(consumer, delivery, stoppingToken);
+                lock (running)
+                {
+                    running.Add(work);
+                }
+                _ = work.ContinueWith(t =>
+                {
+                    slots.Release();
+                    lock (running)
+                    {
+                        running.Remove(t);
+                    }
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: what is still held goes back to the bus when the consumer is disposed.
+        }
+        Task[] left;
+        lock (running)
+        {
+            left = [.. running];
+        }
+        await Task.WhenAll(left).ConfigureAwait(false);
+    }
+
+    private async Task ProcessAsync(IBusConsumer consumer, BusDelivery delivery, CancellationToken stoppingToken)
+    {
+        var request = delivery.Request;
+        var now = time.GetUtcNow();
+        if (request.PublishedAt is { } published)
+        {
+            metrics.RecordQueueTime(bus.Kind, Math.Max(0, (now - published.ToDateTimeOffset()).TotalSeconds));
+        }
+        try
+        {
+            int max = busOptions.Value.MaxDeliveries;
+            if (delivery.Deliveries > max)
+            {
+                // Its workers kept dying before acknowledging it: it may be what kills them.
+                await DeadLetterAsync(consumer, delivery, $"delivered {delivery.Deliveries} times without being acknowledged (Bus:MaxDeliveries {max}); the workers holding it stopped").ConfigureAwait(false);
+                return;
+            }
+            var deadline = request.Deadline?.ToDateTimeOffset();
+            if (deadline is { } until && until <= now)
+            {
+                string reason = $"request '{request.RequestId}' passed its deadline ({until:O}) before a prefill worker took it; it was not computed";
+                await consumer.AckAsync(delivery).ConfigureAwait(false);
+                metrics.Record(bus.Kind, "expired");
+                LogExpired(logger, request.RequestId, (now - until).TotalSeconds);
+                await NotifyDecodeAsync(request, reason, StatusCode.DeadlineExceeded).ConfigureAwait(false);
+                return;
+            }
+            await PrefillAsync(consumer, delivery, deadline, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The bus itself failed (acking, requeueing): the request stays held and is redelivered.
+            LogSettleFailed(logger, e, request.RequestId);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down mid-request: not acknowledged, so it is delivered again.
+        }
+    }
+
+    private async Task PrefillAsync(IBusConsumer consumer, BusDelivery delivery, DateTimeOffset? deadline, CancellationToken stoppingToken)
+    {
+        var request = delivery.Request;
+        var own = time.GetUtcNow() + prefillOptions.Value.KvTransferTimeout;
+        var callDeadline = (deadline is { } d && d < own ? d : own).UtcDateTime;
+        try
+        {
+            var reply = await sender.PrefillAsync(
+                new PrefillRequest { SchemaVersion = request.Spec.SchemaVersion, Spec = request.Spec, Decode = request.Decode },
+                new BusCallContext(request.RequestId, callDeadline, stoppingToken)).ConfigureAwait(false);
+            await consumer.AckAsync(delivery).ConfigureAwait(false);
+            metrics.Record(bus.Kind, reply.Ack?.Duplicate == true ? "duplicate" : "acked");
+        }
+        catch (RpcException) when (stoppingToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(stoppingToken);
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Aborted && e.Status.Detail.StartsWith("decode:", StringComparison.Ordinal))
+        {
+            // The decode side refused or failed the KV and told the Gateway's subscription so; the Gateway decides
+            // what next (another decode instance under a new request id). Nothing for the bus to retry.
+            await consumer.AckAsync(delivery).ConfigureAwait(false);
+            metrics.Record(bus.Kind, "decode_refused");
+            LogDecodeRefused(logger, request.RequestId, e.StatusCode, e.Status.Detail);
+        }
+        catch (RpcException e)
+        {
+            // Failed here, or the decode side was busy with another delivery of it (ABORTED): try again later.
+            string reason = $"{e.StatusCode}: {e.Status.Detail}";
+            if (await consumer.NackAsync(delivery, reason).ConfigureAwait(false))
+            {
+                metrics.Record(bus.Kind, "dead_lettered");
+                LogDeadLettered(logger, request.RequestId, delivery.Deliveries, reason);
+                await NotifyDecodeAsync(request, $"request '{request.RequestId}' failed {delivery.Deliveries} times and went to the dead-letter topic; last failure: {reason}", StatusCode.Aborted).ConfigureAwait(false);
+            }
+            else
+            {
+                metrics.Record(bus.Kind, "requeued");
+                LogRequeued(logger, request.RequestId, delivery.Deliveries, reason);
+            }
+        }
+    }
+
+    private async Task DeadLetterAsync(IBusConsumer consumer, BusDelivery delivery, string reason)
+    {
+        await consumer.DeadLetterAsync(delivery, reason).ConfigureAwait(false);
+        metrics.Record(bus.Kind, "dead_lettered");
+        LogDeadLettered(logger, delivery.Request.RequestId, delivery.Deliveries, reason);
+        await NotifyDecodeAsync(delivery.Request, $"request '{delivery.Request.RequestId}' went to the dead-letter topic: {reason}", StatusCode.Aborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The Gateway waits on the decode instance for this request's tokens: tell it there why none will come.</summary>
+    private async Task NotifyDecodeAsync(BusRequest request, string reason, StatusCode status)
+    {
+        if (request.Decode is not { } target || (target.AppId.Length == 0 && target.Address.Length == 0))
+        {
+            return;
+        }
+        try
+        {
+            var client = new DecodeService.DecodeServiceClient(channels.CreateInvoker(new ServiceTarget(target.AppId, target.Address)));
+            await client.CancelAsync(new CancelRequest { RequestId = request.RequestId, Reason = reason, Status = (int)status },
+                deadline: time.GetUtcNow().UtcDateTime + NotifyTimeout).ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            LogNotifyFailed(logger, request.RequestId, e.StatusCode, e.Status.Detail);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming the {Kind} request bus as {Consumer}, {MaxConcurrent} requests at a time")]
+    private static partial void LogConsuming(ILogger logger, BusKind kind, string consumer, int maxConcurrent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving from the request bus failed; retrying in 1 s")]
+    private static partial void LogReceiveFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId} expired {Seconds:F3} s before a worker took it; not computed")]
+    private static partial void LogExpired(ILogger logger, string requestId, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId}: the decode side refused its KV ({Status}): {Reason}")]
+    private static partial void LogDecodeRefused(ILogger logger, string requestId, StatusCode status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId} failed delivery {Deliveries} and goes back on the bus: {Reason}")]
+    private static partial void LogRequeued(ILogger logger, string requestId, int deliveries, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {RequestId} dead-lettered after {Deliveries} deliveries: {Reason}")]
+    private static partial void LogDeadLettered(ILogger logger, string requestId, int deliveries, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Settling request {RequestId} on the bus failed; it will be delivered again")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telling the decode side that request {RequestId} will not come failed ({Status}): {Reason}")]
+    private static partial void LogNotifyFailed(ILogger logger, string requestId, StatusCode status, string reason);
+}

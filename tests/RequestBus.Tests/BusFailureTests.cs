@@ -1,0 +1,100 @@
+using System.Net;
+using Platform.Gateway.Bus;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Platform.RequestBus.Tests;
+
+/// <summary>
+/// Real processes on loopback: a poison request goes to the dead-letter topic, an expired one is not computed,
+/// and a backed-up bus answers 429; each client sees a clear OpenAI-shaped error, and the Gateway keeps serving.
+/// </summary>
+public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<FailureFixture>
+{
+    private BusProcesses Processes => fixture.Processes;
+
+    private ServiceProcess Worker => Processes.Workers[0];
+
+    [SkippableFact]
+    public async Task A_request_that_fails_every_delivery_goes_to_the_dead_letter_topic_and_its_client_gets_an_error()
+    {
+        Processes.Require();
+        // Longer than the worker's engine takes (24 tokens), though the Gateway accepts it: it fails on every delivery.
+        using var response = await Http.CompleteAsync(Processes.Gateway.Http, string.Join(' ', Enumerable.Repeat("Once upon a time there was a cat.", 6)));
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var error = await Http.ErrorAsync(response);
+        Assert.Equal("request_dead_lettered", error.GetProperty("code").GetString());
+        Assert.Contains("dead-letter", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var letters = await Processes.Bus.ReadDeadLettersAsync();
+        var letter = Assert.Single(letters);
+        Assert.Equal(2, letter.Deliveries);
+        Assert.Contains("InvalidArgument", letter.Reason, StringComparison.Ordinal);
+        await AssertStillServesAsync();
+    }
+
+    [SkippableFact]
+    public async Task A_request_past_its_deadline_is_not_computed_and_its_client_gets_504()
+    {
+        Processes.Require();
+        Signals.Pause(Worker);
+        HttpResponseMessage response;
+        try
+        {
+            response = await Http.CompleteAsync(Processes.Gateway.Http, "Once upon a time");
+        }
+        finally
+        {
+            Signals.Resume(Worker);
+        }
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            var error = await Http.ErrorAsync(response);
+            Assert.Equal("deadline_exceeded", error.GetProperty("code").GetString());
+        }
+        await Processes.WaitForLagAsync(lag => lag == 0, TimeSpan.FromSeconds(30));
+        Assert.Contains("outcome=\"expired\"", await Http.MetricsAsync(Worker), StringComparison.Ordinal);
+        await AssertStillServesAsync();
+    }
+
+    [SkippableFact]
+    public async Task A_bus_backed_up_past_its_lag_limit_answers_429_with_Retry_After()
+    {
+        Processes.Require();
+        var monitor = Processes.Gateway.Services.GetRequiredService<BusLagMonitor>();
+        Signals.Pause(Worker);
+        List<Task<HttpResponseMessage>> waiting;
+        try
+        {
+            waiting = [.. Enumerable.Range(0, 3).Select(_ => Http.CompleteAsync(Processes.Gateway.Http, "Once upon a time"))];
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            while (monitor.Current < 3)
+            {
+                await Task.Delay(20, cts.Token);
+            }
+            using var refused = await Http.CompleteAsync(Processes.Gateway.Http, "Once upon a time");
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.NotNull(refused.Headers.RetryAfter);
+            var error = await Http.ErrorAsync(refused);
+            Assert.Equal("rate_limit_error", error.GetProperty("type").GetString());
+            Assert.Equal("bus_backed_up", error.GetProperty("code").GetString());
+        }
+        finally
+        {
+            Signals.Resume(Worker);
+        }
+        foreach (var request in waiting)
+        {
+            using var response = await request;
+            // Answered once the worker resumed, or (had it stayed paused past the deadline) a clear 504.
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.GatewayTimeout, await response.Content.ReadAsStringAsync());
+        }
+        await Processes.WaitForLagAsync(lag => lag == 0, TimeSpan.FromSeconds(30));
+        await AssertStillServesAsync();
+    }
+
+    private async Task AssertStillServesAsync()
+    {
+        using var response = await Http.CompleteAsync(Processes.Gateway.Http, "Once upon a time");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}

@@ -27,6 +27,13 @@ public sealed partial class BusPrefillWorker(
     ILogger<BusPrefillWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>What the decode side (KvReceiver) says when another sender is transferring the same request's KV.</summary>
+    private const string DecodeBusyDetail = "is already being received from another sender";
+
+    /// <summary>Requests this worker is prefilling, by id: a second delivery of one waits for the first.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -106,7 +113,7 @@ public sealed partial class BusPrefillWorker(
                 await NotifyDecodeAsync(request, reason, StatusCode.DeadlineExceeded).ConfigureAwait(false);
                 return;
             }
-            await PrefillAsync(consumer, delivery, deadline, stoppingToken).ConfigureAwait(false);
+            await PrefillOnceAsync(consumer, delivery, deadline, stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -119,6 +126,37 @@ public sealed partial class BusPrefillWorker(
         }
     }
 
+    /// <summary>
+    /// A redelivery (a rebalance, a claimed entry) can reach this worker while it still prefills the first
+    /// delivery: it waits for that one, and then finds the KV committed on the decode side (a duplicate ack)
+    /// instead of failing on the engine's duplicate request id and counting towards the dead-letter topic.
+    /// </summary>
+    private async Task PrefillOnceAsync(IBusConsumer consumer, BusDelivery delivery, DateTimeOffset? deadline, CancellationToken stoppingToken)
+    {
+        string id = delivery.Request.RequestId;
+        while (true)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_inFlight.TryAdd(id, done.Task))
+            {
+                try
+                {
+                    await PrefillAsync(consumer, delivery, deadline, stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _inFlight.TryRemove(id, out _);
+                    done.SetResult();
+                }
+                return;
+            }
+            if (_inFlight.TryGetValue(id, out var other))
+            {
+                await other.WaitAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task PrefillAsync(IBusConsumer consumer, BusDelivery delivery, DateTimeOffset? deadline, CancellationToken stoppingToken)
     {
         var request = delivery.Request;
@@ -126,9 +164,26 @@ public sealed partial class BusPrefillWorker(
         var callDeadline = (deadline is { } d && d < own ? d : own).UtcDateTime;
         try
         {
-            var reply = await sender.PrefillAsync(
-                new PrefillRequest { SchemaVersion = request.Spec.SchemaVersion, Spec = request.Spec, Decode = request.Decode },
-                new BusCallContext(request.RequestId, callDeadline, stoppingToken)).ConfigureAwait(false);
+            PrefillReply reply;
+            while (true)
+            {
+                try
+                {
+                    reply = await sender.PrefillAsync(
+                        new PrefillRequest { SchemaVersion = request.Spec.SchemaVersion, Spec = request.Spec, Decode = request.Decode },
+                        new BusCallContext(request.RequestId, callDeadline, stoppingToken)).ConfigureAwait(false);
+                    break;
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Aborted && e.Status.Detail.Contains(DecodeBusyDetail, StringComparison.Ordinal)
+                    && time.GetUtcNow().UtcDateTime + BusyRetryDelay < callDeadline
+                    && !stoppingToken.IsCancellationRequested)
+                {
+                    // The decode side is receiving this request's KV from another worker (another delivery of it):
+                    // once that commits, this one is acknowledged as a duplicate. Not a failure of this request.
+                    LogDecodeBusy(logger, request.RequestId);
+                    await Task.Delay(BusyRetryDelay, time, stoppingToken).ConfigureAwait(false);
+                }
+            }
             await consumer.AckAsync(delivery).ConfigureAwait(false);
             metrics.Record(bus.Kind, reply.Ack?.Duplicate == true ? "duplicate" : "acked");
         }
@@ -188,6 +243,9 @@ public sealed partial class BusPrefillWorker(
             LogNotifyFailed(logger, request.RequestId, e.StatusCode, e.Status.Detail);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Request {RequestId}: the decode side is receiving its KV from another delivery; retrying shortly")]
+    private static partial void LogDecodeBusy(ILogger logger, string requestId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming the {Kind} request bus as {Consumer}, {MaxConcurrent} requests at a time")]
     private static partial void LogConsuming(ILogger logger, BusKind kind, string consumer, int maxConcurrent);

@@ -98,8 +98,16 @@ public sealed class FinetuneApiTests : IAsyncLifetime
         await Error(await Server.Globex.GetAsync($"/v1/fine_tuning/jobs/{id}/events"), 404, "fine_tuning_job_id");
         Assert.Empty((await FinetuneServer.JsonAsync(await Server.Globex.GetAsync("/v1/fine_tuning/jobs"))).GetProperty("data").EnumerateArray());
         Assert.Single((await FinetuneServer.JsonAsync(await Server.Acme.GetAsync("/v1/fine_tuning/jobs?limit=5"))).GetProperty("data").EnumerateArray());
+        Assert.Contains("'limit'", await Error(await Server.Acme.GetAsync("/v1/fine_tuning/jobs?limit=0"), 400, "limit"), StringComparison.Ordinal);
 
         await FinetuneServer.WaitJobAsync(Server.Acme, id, j => j.GetProperty("step").GetInt64() >= 1);
+        // A job queued behind the running one is cancelled at once.
+        var queued = (await FinetuneServer.JsonAsync(await Post(new { model = "stories", training_file = file }))).GetProperty("id").GetString()!;
+        Assert.Equal("cancelled", (await FinetuneServer.JsonAsync(await Server.Acme.PostAsync($"/v1/fine_tuning/jobs/{queued}/cancel", null))).GetProperty("status").GetString());
+        var listed = (await FinetuneServer.JsonAsync(await Server.Acme.GetAsync("/v1/fine_tuning/jobs?limit=1"))).GetProperty("data");
+        Assert.Equal(queued, listed[0].GetProperty("id").GetString());
+        var next = (await FinetuneServer.JsonAsync(await Server.Acme.GetAsync($"/v1/fine_tuning/jobs?limit=1&after={queued}"))).GetProperty("data");
+        Assert.Equal(id, next[0].GetProperty("id").GetString());
         await FinetuneServer.JsonAsync(await Server.Acme.PostAsync($"/v1/fine_tuning/jobs/{id}/cancel", null));
         var cancelled = await FinetuneServer.WaitJobAsync(Server.Acme, id, j => j.GetProperty("status").GetString() != "running");
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());

@@ -37,6 +37,7 @@ public sealed class JobsEndpoints(JobStore jobs, FileStore files, JobRunner runn
                 throw ApiException.BadRequest($"Fine-tuning needs the model served in float32 (Engine:DType); it is served in {engine.Model.DType}.", "model");
             }
             var file = files.Get(request.TrainingFile, tenant, "training_file");
+            var now = time.GetUtcNow();
             var job = new FineTuningJob
             {
                 Id = $"ftjob-{Guid.NewGuid():N}",
@@ -45,7 +46,8 @@ public sealed class JobsEndpoints(JobStore jobs, FileStore files, JobRunner runn
                 TrainingFile = file.Id,
                 Suffix = request.Suffix,
                 Hyperparameters = request.Hyperparameters,
-                CreatedAt = time.GetUtcNow().ToUnixTimeSeconds(),
+                CreatedAt = now.ToUnixTimeSeconds(),
+                CreatedTicks = now.UtcTicks,
                 Status = JobStatus.Queued,
                 TotalSteps = (long)Math.Ceiling(file.Examples / (double)request.Hyperparameters.BatchSize) * request.Hyperparameters.NEpochs,
             };
@@ -72,8 +74,15 @@ public sealed class JobsEndpoints(JobStore jobs, FileStore files, JobRunner runn
         {
             throw ApiException.BadRequest($"Job {id} has already {job.Status.ToString().ToLowerInvariant()}; only queued or running jobs can be cancelled.", "fine_tuning_job_id");
         }
-        // The runner stops it at its next slice (or before it starts) and records the cancellation.
-        job = jobs.Update(id, j => j with { CancelRequested = true });
+        // A queued job is cancelled at once; a running one stops at its next slice and the runner records it.
+        long now = time.GetUtcNow().ToUnixTimeSeconds();
+        job = jobs.Update(id, j => j.Status == JobStatus.Queued
+            ? j with { CancelRequested = true, Status = JobStatus.Cancelled, FinishedAt = now }
+            : j with { CancelRequested = true });
+        if (job.Status == JobStatus.Cancelled)
+        {
+            jobs.AddEvent(id, "The job was cancelled.", null, now);
+        }
         return Results.Json(JobView.Of(job), FinetuneJson.Options);
     }
 

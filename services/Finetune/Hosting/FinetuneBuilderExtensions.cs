@@ -10,6 +10,12 @@ public static class FinetuneBuilderExtensions
 {
     public static IHostApplicationBuilder AddFinetune(this IHostApplicationBuilder builder)
     {
+        var mode = builder.Configuration["Gateway:Mode"];
+        if (!string.IsNullOrWhiteSpace(mode) && !string.Equals(mode, "Local", StringComparison.OrdinalIgnoreCase))
+        {
+            // Split mode would place jobs on Decode instances, which have no fine-tuning API yet (see the README).
+            throw new InvalidOperationException($"the fine-tuning service runs with the all-in-one Gateway (Gateway:Mode Local); Gateway:Mode is '{mode}'");
+        }
         var services = builder.Services;
         services.AddOptions<FinetuneOptions>().BindConfiguration(FinetuneOptions.SectionName)
             .Validate(o => o.CheckpointEverySteps >= 1 && o.MaxForwardTokens >= 1 && o.MaxBackwardLayers >= 1 && o.MaxFileBytes >= 1 && !string.IsNullOrWhiteSpace(o.DataPath),

@@ -10,6 +10,8 @@ public sealed record FineTuningJob
     public string? Suffix { get; init; }
     public required JobHyperparameters Hyperparameters { get; init; }
     public required long CreatedAt { get; init; }
+    /// <summary>Creation time in ticks: orders jobs created within the same second (lists are newest first).</summary>
+    public long CreatedTicks { get; init; }
     public JobStatus Status { get; init; }
     public long? FinishedAt { get; init; }
     public string? FineTunedModel { get; init; }

@@ -56,7 +56,7 @@ public sealed partial class JobRunner(
 
     private async Task RestoreAsync(CancellationToken ct)
     {
-        foreach (var job in jobs.All.OrderBy(j => j.CreatedAt))
+        foreach (var job in jobs.All.OrderBy(j => j.CreatedTicks))
         {
             if (job is { Status: JobStatus.Succeeded, FineTunedModel: { } name })
             {
@@ -127,7 +127,11 @@ public sealed partial class JobRunner(
                     jobs.Update(job.Id, j => j with { Step = p.Step, TrainedTokens = tokens });
                 },
             };
-            jobs.Update(job.Id, j => j with { Status = JobStatus.Running, TotalSteps = run.TotalSteps });
+            if (jobs.Update(job.Id, j => j.IsTerminal ? j : j with { Status = JobStatus.Running, TotalSteps = run.TotalSteps }).IsTerminal)
+            {
+                // Cancelled while it was being prepared.
+                return;
+            }
             if (start == 0)
             {
                 jobs.AddEvent(job.Id, $"Fine-tuning job started: {examples.Count} examples, {run.TotalSteps} steps.", null, Now());

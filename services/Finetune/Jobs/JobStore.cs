@@ -73,7 +73,7 @@ public sealed class JobStore
             : throw new ApiException(StatusCodes.Status404NotFound, $"Fine-tuning job {id} not found.", ErrorTypes.InvalidRequest, "fine_tuning_job_id", "fine_tuning_job_not_found");
 
     public IReadOnlyList<FineTuningJob> List(string? tenant) =>
-        [.. _jobs.Values.Where(j => j.Tenant == tenant).OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id, StringComparer.Ordinal)];
+        [.. _jobs.Values.Where(j => j.Tenant == tenant).OrderByDescending(j => j.CreatedTicks).ThenByDescending(j => j.Id, StringComparer.Ordinal)];
 
     public void AddEvent(string jobId, string message, StepMetrics? data, long createdAt, string level = "info")
     {

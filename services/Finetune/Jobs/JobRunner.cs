@@ -119,12 +119,14 @@ public sealed partial class JobRunner(
                     lastTokens = p.TokensTrained;
                     var step = new StepMetrics(p.Step, p.TotalSteps, p.Loss, tokens, (double)p.Step / p.TotalSteps, p.Epoch);
                     jobs.AddEvent(job.Id, $"Step {p.Step}/{p.TotalSteps}: training loss={p.Loss:F4}", step, Now());
-                    if (p.Step % o.CheckpointEverySteps == 0 || p.Step == p.TotalSteps)
+                    bool checkpointNow = p.Step % o.CheckpointEverySteps == 0 || p.Step == p.TotalSteps;
+                    if (checkpointNow)
                     {
                         trainer.SaveCheckpoint(checkpoint);
                         File.WriteAllText(Path.Combine(checkpoint, "tokens.txt"), tokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     }
-                    jobs.Update(job.Id, j => j with { Step = p.Step, TrainedTokens = tokens });
+                    // job.json is written with the checkpoint only: no disk write on the serving loop at every step.
+                    jobs.Update(job.Id, j => j with { Step = p.Step, TrainedTokens = tokens }, persist: checkpointNow);
                 },
             };
             if (jobs.Update(job.Id, j => j.IsTerminal ? j : j with { Status = JobStatus.Running, TotalSteps = run.TotalSteps }).IsTerminal)

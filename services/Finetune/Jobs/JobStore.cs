@@ -53,13 +53,20 @@ public sealed class JobStore
         }
     }
 
-    /// <summary>Applies <paramref name="change"/> to the job as it is now and saves the result.</summary>
-    public FineTuningJob Update(string id, Func<FineTuningJob, FineTuningJob> change)
+    /// <summary>Applies <paramref name="change"/> to the job as it is now and saves the result (in memory only unless <paramref name="persist"/>).</summary>
+    public FineTuningJob Update(string id, Func<FineTuningJob, FineTuningJob> change, bool persist = true)
     {
         lock (_lock)
         {
             var job = change(_jobs[id]);
-            Save(job);
+            if (persist)
+            {
+                Save(job);
+            }
+            else
+            {
+                _jobs[id] = job;
+            }
             return job;
         }
     }

@@ -10,6 +10,7 @@ public sealed class DockerfileTests
     [InlineData("Prefill", "8080")]
     [InlineData("Decode", "8080")]
     [InlineData("KvStore", "8080")]
+    [InlineData("Finetune", "8000")]
     public void IsMultiStageNonRootWithAHealthCheck(string service, string httpPort)
     {
         var text = File.ReadAllText(RepositoryPaths.Dockerfile(service));
@@ -34,6 +35,7 @@ public sealed class DockerfileTests
     [InlineData("Prefill")]
     [InlineData("Decode")]
     [InlineData("KvStore")]
+    [InlineData("Finetune")]
     public void PublishesAProjectThatExists(string service)
     {
         var project = Path.Combine(RepositoryPaths.Root, "services", service, $"Platform.{service}.csproj");

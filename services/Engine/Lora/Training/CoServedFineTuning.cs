@@ -19,7 +19,7 @@ public sealed class CoServedFineTuning : IDisposable
     private TrainingSequence? _forwarding, _backwarding;
     private volatile bool _cancelRequested;
 
-    public CoServedFineTuning(LoraTrainer trainer, IReadOnlyList<TrainingExample> examples, int epochs = 1, int batchSize = 4)
+    public CoServedFineTuning(LoraTrainer trainer, IReadOnlyList<TrainingExample> examples, int epochs = 1, int batchSize = 4, long startStep = 0)
     {
         if (examples.Count == 0 || epochs < 1 || batchSize < 1)
         {
@@ -33,6 +33,14 @@ public sealed class CoServedFineTuning : IDisposable
         _batches = [.. examples.Chunk(batchSize)];
         _epochs = epochs;
         TotalSteps = (long)_batches.Count * epochs;
+        if (startStep < 0 || startStep > TotalSteps)
+        {
+            throw new ArgumentException($"start step {startStep} is outside the job's {TotalSteps} steps");
+        }
+        // Resuming from a checkpoint: the batches before it are done (same order: epochs replay the same batches).
+        _epoch = (int)(startStep / _batches.Count);
+        _batch = (int)(startStep % _batches.Count);
+        Completed = startStep == TotalSteps;
     }
 
     public LoraTrainer Trainer { get; }

@@ -1,3 +1,4 @@
+using Platform.Engine.Loading;
 using Platform.Engine.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -71,6 +72,42 @@ public sealed class LoraTrainer : IDisposable
     }
 
     public void ZeroGradients() => _optimizer.zero_grad();
+
+    /// <summary>
+    /// Writes what resuming needs to <paramref name="directory"/>: the A and B weights (<c>lora.safetensors</c>,
+    /// PEFT names, float32), AdamW's moments and step counts (<c>optimizer.bin</c>) and the optimizer step (<c>step.txt</c>).
+    /// Files are written next to their final names and moved into place, so a crash leaves the previous checkpoint.
+    /// </summary>
+    public void SaveCheckpoint(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        string weights = Path.Combine(directory, "lora.safetensors"), optimizer = Path.Combine(directory, "optimizer.bin"), step = Path.Combine(directory, "step.txt");
+        var tensors = Lora.NamedParameters.Select(p => (p.Name, (Tensor)p.Parameter.detach().cpu())).ToList();
+        SafetensorsWriter.Write(weights + ".tmp", tensors);
+        tensors.ForEach(t => t.Item2.Dispose());
+        ((TorchSharp.Modules.OptimizerHelper)_optimizer).save_state_dict(optimizer + ".tmp");
+        File.WriteAllText(step + ".tmp", OptimizerSteps.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(weights + ".tmp", weights, overwrite: true);
+        File.Move(optimizer + ".tmp", optimizer, overwrite: true);
+        File.Move(step + ".tmp", step, overwrite: true);
+    }
+
+    /// <summary>Restores a <see cref="SaveCheckpoint"/> of a trainer with the same options; returns its optimizer step.</summary>
+    public long LoadCheckpoint(string directory)
+    {
+        var file = SafetensorsFile.Open(Path.Combine(directory, "lora.safetensors"));
+        using (no_grad())
+        {
+            foreach (var (name, parameter) in Lora.NamedParameters)
+            {
+                using var saved = file.Read(name);
+                parameter.copy_(saved.to(parameter.dtype, parameter.device));
+            }
+        }
+        ((TorchSharp.Modules.OptimizerHelper)_optimizer).load_state_dict(Path.Combine(directory, "optimizer.bin"));
+        OptimizerSteps = long.Parse(File.ReadAllText(Path.Combine(directory, "step.txt")), System.Globalization.CultureInfo.InvariantCulture);
+        return OptimizerSteps;
+    }
 
     public void Dispose()
     {

@@ -38,6 +38,10 @@ public sealed class TrainableLora : IDisposable
 
     public IEnumerable<Parameter> Parameters => _weights.OrderBy(kv => kv.Key.Layer).ThenBy(kv => kv.Key.Target).SelectMany(kv => new[] { kv.Value.A, kv.Value.B });
 
+    /// <summary>Every A and B by PEFT tensor name, in a stable order.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters => _weights.OrderBy(kv => kv.Key.Layer).ThenBy(kv => kv.Key.Target)
+        .SelectMany(kv => new[] { (LoraTargets.TensorName(kv.Key.Layer, kv.Key.Target, 'A'), kv.Value.A), (LoraTargets.TensorName(kv.Key.Layer, kv.Key.Target, 'B'), kv.Value.B) });
+
     public (Parameter A, Parameter B)? Weights(int layer, LoraTarget target) => _weights.TryGetValue((layer, target), out var w) ? w : null;
 
     /// <summary>Copies of every gradient by PEFT tensor name (zeros where none was computed).</summary>

@@ -1,0 +1,51 @@
+using Platform.Finetune.Endpoints;
+using Platform.Finetune.Files;
+using Platform.Finetune.Jobs;
+using Platform.Gateway.Errors;
+
+namespace Platform.Finetune.Hosting;
+
+/// <summary>Adds the fine-tuning service to an all-in-one Gateway (Local mode: the jobs train in its engine).</summary>
+public static class FinetuneBuilderExtensions
+{
+    public static IHostApplicationBuilder AddFinetune(this IHostApplicationBuilder builder)
+    {
+        var mode = builder.Configuration["Gateway:Mode"];
+        if (!string.IsNullOrWhiteSpace(mode) && !string.Equals(mode, "Local", StringComparison.OrdinalIgnoreCase))
+        {
+            // Split mode would place jobs on Decode instances, which have no fine-tuning API yet (see the README).
+            throw new InvalidOperationException($"the fine-tuning service runs with the all-in-one Gateway (Gateway:Mode Local); Gateway:Mode is '{mode}'");
+        }
+        var services = builder.Services;
+        services.AddOptions<FinetuneOptions>().BindConfiguration(FinetuneOptions.SectionName)
+            .Validate(o => o.CheckpointEverySteps >= 1 && o.MaxForwardTokens >= 1 && o.MaxBackwardLayers >= 1 && o.MaxFileBytes >= 1 && !string.IsNullOrWhiteSpace(o.DataPath),
+                "Finetune: CheckpointEverySteps, MaxForwardTokens, MaxBackwardLayers and MaxFileBytes must be at least 1, and DataPath set")
+            .ValidateOnStart();
+        services.AddSingleton<FileStore>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<TrainingDataParser>();
+        services.AddSingleton<FinetuneMetrics>();
+        services.AddSingleton<JobRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
+        services.AddSingleton<FilesEndpoints>();
+        services.AddSingleton<JobsEndpoints>();
+        return builder;
+    }
+
+    /// <summary>Maps <c>/v1/files</c> and <c>/v1/fine_tuning/jobs</c> behind the Gateway's API keys (call after <c>MapGateway</c>).</summary>
+    public static WebApplication MapFinetune(this WebApplication app)
+    {
+        app.Services.GetRequiredService<FinetuneMetrics>();
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>();
+        v1.MapPost("/files", (HttpContext c, FilesEndpoints e) => e.UploadAsync(c)).DisableAntiforgery();
+        v1.MapGet("/files", (HttpContext c, FilesEndpoints e) => e.List(c));
+        v1.MapGet("/files/{id}", (HttpContext c, string id, FilesEndpoints e) => e.Get(c, id));
+        v1.MapDelete("/files/{id}", (HttpContext c, string id, FilesEndpoints e) => e.Delete(c, id));
+        v1.MapPost("/fine_tuning/jobs", (HttpContext c, JobsEndpoints e) => e.CreateAsync(c));
+        v1.MapGet("/fine_tuning/jobs", (HttpContext c, string? after, int? limit, JobsEndpoints e) => e.List(c, after, limit));
+        v1.MapGet("/fine_tuning/jobs/{id}", (HttpContext c, string id, JobsEndpoints e) => e.Get(c, id));
+        v1.MapPost("/fine_tuning/jobs/{id}/cancel", (HttpContext c, string id, JobsEndpoints e) => e.Cancel(c, id));
+        v1.MapGet("/fine_tuning/jobs/{id}/events", (HttpContext c, string id, string? after, int? limit, JobsEndpoints e) => e.Events(c, id, after, limit));
+        return app;
+    }
+}

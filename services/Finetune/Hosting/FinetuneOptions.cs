@@ -1,0 +1,25 @@
+namespace Platform.Finetune.Hosting;
+
+/// <summary>The fine-tuning service's settings (<c>Finetune:*</c>).</summary>
+public sealed class FinetuneOptions
+{
+    public const string SectionName = "Finetune";
+
+    /// <summary>Where uploaded files, jobs, their events, checkpoints and final adapters are kept (survives restarts).</summary>
+    public string DataPath { get; set; } = "finetune-data";
+
+    /// <summary>A checkpoint (adapter weights, AdamW state, step) every this many optimizer steps, and after the last.</summary>
+    public int CheckpointEverySteps { get; set; } = 10;
+
+    /// <summary>The largest training file accepted.</summary>
+    public long MaxFileBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>FlexLLM's F: most fine-tuning forward tokens per engine iteration.</summary>
+    public int MaxForwardTokens { get; set; } = 256;
+
+    /// <summary>FlexLLM's k: most backward layers per engine iteration.</summary>
+    public int MaxBackwardLayers { get; set; } = 4;
+
+    /// <summary>The inter-token latency target that shrinks F and k; 0 turns the guard off.</summary>
+    public double TargetIterationMs { get; set; } = 100;
+}

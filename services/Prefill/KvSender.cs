@@ -29,11 +29,7 @@ public sealed partial class KvSender(
     TimeProvider time,
     ILogger<KvSender> logger)
 {
-    private long _queuedPromptTokens;
     private int _inFlight;
-
-    /// <summary>Prompt tokens accepted whose prefill has not finished.</summary>
-    public long QueuedPromptTokens => Interlocked.Read(ref _queuedPromptTokens);
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -64,10 +60,8 @@ public sealed partial class KvSender(
         {
             throw Faults.Invalid(e.Message);
         }
-        int promptTokens = spec.PromptTokenIds.Count;
-        Interlocked.Add(ref _queuedPromptTokens, promptTokens);
         Interlocked.Increment(ref _inFlight);
-        var final = FinalEventAsync(engineStream, promptTokens);
+        var final = FinalEventAsync(engineStream);
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         using var call = new DecodeService.DecodeServiceClient(channels.CreateInvoker(new ServiceTarget(target.AppId, target.Address)))
             .TransferKv(deadline: Deadline(context), cancellationToken: abort.Token);
@@ -106,23 +100,16 @@ public sealed partial class KvSender(
         }
     }
 
-    private async Task<GenerationEvent> FinalEventAsync(RequestStream stream, int promptTokens)
+    private static async Task<GenerationEvent> FinalEventAsync(RequestStream stream)
     {
-        try
+        await foreach (var e in stream.ReadAllAsync().ConfigureAwait(false))
         {
-            await foreach (var e in stream.ReadAllAsync().ConfigureAwait(false))
+            if (e.IsFinal)
             {
-                if (e.IsFinal)
-                {
-                    return e;
-                }
+                return e;
             }
-            return new GenerationEvent(stream.RequestId, null, "") { Finish = FinishReason.Error, Error = "the engine stream ended without a final event" };
         }
-        finally
-        {
-            Interlocked.Add(ref _queuedPromptTokens, -promptTokens);
-        }
+        return new GenerationEvent(stream.RequestId, null, "") { Finish = FinishReason.Error, Error = "the engine stream ended without a final event" };
     }
 
     private async Task<SentLayers> PumpAsync(LayerChannelSink sink, IClientStreamWriter<KvTransferMessage> writer, int numLayers, CancellationToken cancellationToken)

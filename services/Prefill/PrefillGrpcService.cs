@@ -16,6 +16,6 @@ public sealed class PrefillGrpcService(EngineHost host, KvSender sender, TimePro
     public override Task<LoadReport> GetLoad(GetLoadRequest request, ServerCallContext context)
     {
         var engine = host.Engine;
-        return Task.FromResult(LoadReports.Create("prefill", engine.Stats(), engine.Options.BlockSize, sender.QueuedPromptTokens, sender.InFlight, time));
+        return Task.FromResult(LoadReports.Create("prefill", engine.Stats(), engine.Options.BlockSize, incomingPromptTokens: 0, sender.InFlight, time));
     }
 }

@@ -48,6 +48,13 @@ public sealed class ChartValuesSchemaTests
     [InlineData("/gateway/routing/loadPollInterval", "\"1s\"")]
     [InlineData("/kafka/strimzi/create", "false")]
     [InlineData("/decode/autoscaling/kvUsageHigh", "1.5")]
+    [InlineData("/gateway/dispatch", "\"Kafka\"")]
+    [InlineData("/gateway/tenants", "{\"bad name\": {\"values\": [\"sk\"]}}")]
+    [InlineData("/gateway/tenants", "{\"acme\": {\"keys\": [\"sk\"]}}")]
+    [InlineData("/gateway/adminApiKeys/values", "[\"\"]")]
+    [InlineData("/chunkStore/ReadTimeout", "\"2s\"")]
+    [InlineData("/chunkStore/ChunkToken", "256")]
+    [InlineData("/decode/engine/MaxLoraRank", "0")]
     public void WrongValuesAreRefused(string pointer, string json)
     {
         var values = DefaultValues();

@@ -19,10 +19,36 @@ public sealed class DashboardMetricsTests(ExportedMetricsFixture metrics) : ICla
     {
         Skip.If(metrics.SkipReason is not null, metrics.SkipReason);
         Assert.Contains("time_to_first_token_seconds_bucket", metrics.ScrapedBy["Gateway"]);
-        Assert.Contains("ttft_kv_transfer_seconds_bucket", metrics.ScrapedBy["Gateway"]);
+        Assert.Contains("ttft_kv_transfer_seconds_bucket", metrics.ScrapedBy[ExportedMetricsFixture.DirectGateway]);
         Assert.Contains("gateway_request_errors_total", metrics.ScrapedBy["Gateway"]);
         Assert.Contains("kv_transfer_bytes_total", metrics.ScrapedBy["Prefill"]);
         Assert.Contains("kv_transfer_seconds_bucket", metrics.ScrapedBy["Decode"]);
+    }
+
+    [SkippableFact]
+    public void PrefillAndDecodeExportTheirOwnEngineAndTheBusItsTraffic()
+    {
+        Skip.If(metrics.SkipReason is not null, metrics.SkipReason);
+        foreach (var service in new[] { "Prefill", "Decode", "KvStore" })
+        {
+            Assert.Contains("kv_cache_usage_perc", metrics.ScrapedBy[service]);
+            Assert.Contains("num_requests_running", metrics.ScrapedBy[service]);
+            Assert.Contains("num_queued_prompt_tokens", metrics.ScrapedBy[service]);
+            Assert.Contains("cacheblend_fallbacks_total", metrics.ScrapedBy[service]);
+            Assert.Contains("lora_adapters_resident", metrics.ScrapedBy[service]);
+            Assert.Contains("fine_tuning_tokens_trained_total", metrics.ScrapedBy[service]);
+        }
+        // The bus: the Gateway publishes, the prefill worker takes (queue time) and acknowledges.
+        Assert.Contains("bus_messages_total", metrics.ScrapedBy["Gateway"]);
+        Assert.Contains("bus_lag", metrics.ScrapedBy["Gateway"]);
+        Assert.Contains("bus_queue_seconds_bucket", metrics.ScrapedBy["Prefill"]);
+        Assert.Contains("bus_messages_total", metrics.ScrapedBy["Prefill"]);
+        // RAG: a miss, a reuse (Prefill reads the stored chunks and blends them) and a store failure.
+        Assert.Contains("rag_time_to_first_token_seconds_bucket", metrics.ScrapedBy["Gateway"]);
+        Assert.Contains("chunk_bytes_loaded_bytes_total", metrics.ScrapedBy["Prefill"]);
+        Assert.Contains("chunks_stored_total", metrics.ScrapedBy["KvStore"]);
+        Assert.Contains("chunk_store_failures_total", metrics.Scraped);
+        Assert.Contains("chunk_fallbacks_total", metrics.Scraped);
     }
 
     [SkippableFact]

@@ -22,6 +22,7 @@ public sealed class HelmChartTests
         "gateway.apiKeys.values[0]=sk-one,gateway.apiKeys.values[1]=sk-two,ingress.tls.enabled=false",
         "dapr.enabled=false,networkPolicy.enabled=false,metrics.podMonitor.enabled=false,prefill.autoscaling.enabled=false,decode.autoscaling.enabled=false",
         "model.hostPath=,model.existingClaim=models,model.subPath=llama,kvstore.enabled=false",
+        "gateway.dispatch=Direct,gateway.adminApiKeys.values[0]=sk-admin,gateway.tenants.acme.values[0]=sk-acme,gateway.tenants.acme.manageAdapters=true,prefill.engine.MaxLoras=4",
     };
 
     [SkippableFact]

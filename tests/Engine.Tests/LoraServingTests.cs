@@ -109,6 +109,7 @@ public sealed class LoraServingTests
         var duplicate = Assert.Throws<LoraAdapterException>(() => engine.Adapters.Load("a", LoraTestAdapters.SaveRandom("a", model, 4, 1, 0.01)));
         Assert.Equal(LoraErrorKind.AlreadyLoaded, duplicate.Kind);
         engine.Adapters.Load("b", LoraTestAdapters.SaveRandom("b", model, 4, 2, 0.01));
+        Assert.Equal(2, engine.Stats().AdaptersResident);
         var full = Assert.Throws<LoraAdapterException>(() => engine.Adapters.Load("c", LoraTestAdapters.SaveRandom("c", model, 4, 3, 0.01)));
         Assert.Equal(LoraErrorKind.LimitExceeded, full.Kind);
         Assert.Contains("limit is 2", full.Message);

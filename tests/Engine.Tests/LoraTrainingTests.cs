@@ -56,6 +56,7 @@ public sealed class LoraTrainingTests
             GradientsReady = lora => captured = lora.SnapshotGradients(),
         };
         engine.StartFineTuning(job, new CoServingOptions { MaxForwardTokens = 7, MaxBackwardLayers = 2, TargetIterationTime = null });
+        Assert.True(engine.Stats().FineTuningActive);
         var streams = InferenceLoad().Select(engine.AddRequest).ToArray();
         for (int guard = 0; !job.IsDone || engine.HasUnfinishedRequests; guard++)
         {
@@ -64,6 +65,12 @@ public sealed class LoraTrainingTests
         }
 
         Assert.True(job.Completed);
+        // What the engine's metrics export: the job's trained tokens, a time share strictly between 0 and 1.
+        var stats = engine.Stats();
+        Assert.False(stats.FineTuningActive);
+        Assert.True(job.TokensTrained > 0);
+        Assert.Equal(job.TokensTrained, stats.FineTuningTokensTrained);
+        Assert.InRange(stats.FineTuningTimeShare, double.Epsilon, 1 - 1e-9);
         // Forward slices of at most 7 tokens, backward slices of at most 2 layers: really spread over iterations.
         Assert.True(job.ForwardTokensRun == batch.Sum(e => e.TokenIds.Count));
         Assert.Equal(batch.Length * engine.Model.Config.NumHiddenLayers, job.BackwardLayersRun);

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Engine.Configuration;
@@ -15,6 +17,8 @@ public sealed class EngineHostTests
         var host = new EngineHost(
             Options.Create(new EngineHostOptions()),
             Options.Create(new EngineOptions()),
+            new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(),
+            TimeProvider.System,
             NullLoggerFactory.Instance,
             NullLogger<EngineHost>.Instance);
         host.Dispose();

@@ -73,6 +73,32 @@ platform.io/decode-instance: {{ .slot | quote }}
   value: {{ .Values.bus.prefix | quote }}
 - name: Bus__ConsumerGroup
   value: {{ .Values.bus.consumerGroup | quote }}
+{{- range $key, $value := .Values.chunkStore }}
+- name: ChunkStore__{{ $key }}
+  {{- if and (kindIs "float64" $value) (eq (float64 (int64 $value)) $value) }}
+  value: {{ int64 $value | toString | quote }}
+  {{- else }}
+  value: {{ $value | toString | quote }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Env vars <prefix>__<i> from a Secret's keys: (dict "prefix" "Gateway__ApiKeys" "keys" (dict ...) "secret" "name" "generated" "api-key"). */}}
+{{- define "platform.secretKeyEnv" -}}
+{{- $keys := .keys.secretKeys }}
+{{- if and (not $keys) .keys.values }}
+{{- $keys = list }}
+{{- range $i, $_ := .keys.values }}
+{{- $keys = append $keys (printf "%s-%d" $.generated $i) }}
+{{- end }}
+{{- end }}
+{{- range $i, $key := $keys }}
+- name: {{ $.prefix }}__{{ $i }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.secret }}
+      key: {{ $key }}
+{{- end }}
 {{- end -}}
 
 {{/* Engine__<Key> from a map of Engine settings. */}}

@@ -16,4 +16,19 @@ public sealed record EngineStats(
 {
     /// <summary>CacheBlend counters: lookups, blends, fallbacks by reason, tokens reused and recomputed, bytes loaded.</summary>
     public Blending.BlendStats Blend { get; init; } = Blending.BlendStats.Empty;
+
+    /// <summary>Prompt tokens admitted and not yet computed (queued, waiting or mid-prefill): the prefill work ahead.</summary>
+    public long QueuedPromptTokens { get; init; }
+
+    /// <summary>LoRA adapters resident in the engine.</summary>
+    public int AdaptersResident { get; init; }
+
+    /// <summary>Tokens trained by co-served fine-tuning jobs since the engine started.</summary>
+    public long FineTuningTokensTrained { get; init; }
+
+    /// <summary>Share of iteration time spent on fine-tuning since the engine started (0-1).</summary>
+    public double FineTuningTimeShare { get; init; }
+
+    /// <summary>Whether a co-served fine-tuning job is running.</summary>
+    public bool FineTuningActive { get; init; }
 }

@@ -9,6 +9,7 @@ public sealed partial class LlmEngine
     private CoServingGuard? _guard;
     private int _inferenceTokensThisStep;
     private long _fineTuningTicks, _iterationTicks;
+    private long _fineTuningTokensFinished;
 
     /// <summary>The F/k controller of the running co-served job, null when none runs.</summary>
     public CoServingGuard? CoServingGuard => _guard;
@@ -32,6 +33,7 @@ public sealed partial class LlmEngine
             {
                 throw new InvalidOperationException("a fine-tuning job is already running in this engine");
             }
+            _fineTuningTokensFinished += _fineTuning?.TokensTrained ?? 0;
             _fineTuning = job;
             _guard = new CoServingGuard(options ?? new CoServingOptions(), Model.Config.NumHiddenLayers);
         }

@@ -32,6 +32,7 @@ public sealed partial class LlmEngine : IDisposable
     private readonly ILogger _logger;
     private long _nextSequenceId;
     private long _preemptions, _promptTokens, _generationTokens, _steps;
+    private long _incomingPromptTokens;
     private EngineStats _lastStats;
 
     public LlmEngine(
@@ -105,6 +106,7 @@ public sealed partial class LlmEngine : IDisposable
         var blend = request.Blend is null ? null : Blending.BlendPlan.Create(request.Blend, request.PromptTokenIds.Count);
         var active = Admit(request, request.PromptTokenIds);
         active.BlendPlan = blend;
+        Interlocked.Add(ref _incomingPromptTokens, active.Sequence.PromptLength);
         _incoming.Enqueue(active);
         _workSignal.Release();
         return new RequestStream(request.RequestId, active.Reader);
@@ -245,7 +247,31 @@ public sealed partial class LlmEngine : IDisposable
             kv.NumTotalBlocks, kv.PrefixCacheQueries, kv.PrefixCacheHits, _preemptions, _promptTokens, _generationTokens, _steps)
         {
             Blend = _blendCounters.Snapshot(),
+            QueuedPromptTokens = UncomputedPromptTokens(),
+            AdaptersResident = Adapters.Count,
+            FineTuningTokensTrained = _fineTuningTokensFinished + (_fineTuning?.TokensTrained ?? 0),
+            FineTuningTimeShare = FineTuningTimeShare,
+            FineTuningActive = _fineTuning is { IsDone: false },
         };
+    }
+
+    /// <summary>Prompt tokens admitted and not yet computed: queued, waiting for a blend, waiting, or mid-prefill.</summary>
+    private long UncomputedPromptTokens()
+    {
+        long tokens = Volatile.Read(ref _incomingPromptTokens);
+        foreach (var active in _blendQueue)
+        {
+            tokens += active.Sequence.PromptLength;
+        }
+        foreach (var sequence in _scheduler.Waiting)
+        {
+            tokens += Math.Max(0, sequence.PromptLength - sequence.NumComputedTokens);
+        }
+        foreach (var sequence in _scheduler.Running)
+        {
+            tokens += Math.Max(0, sequence.PromptLength - sequence.NumComputedTokens);
+        }
+        return tokens;
     }
 
     /// <summary>The request's layer sink, on the chunk that first completes its prompt.</summary>
@@ -291,6 +317,7 @@ public sealed partial class LlmEngine : IDisposable
     {
         while (_incoming.TryDequeue(out var active))
         {
+            Interlocked.Add(ref _incomingPromptTokens, -active.Sequence.PromptLength);
             _bySequence[active.Sequence.Id] = active;
             if (active.CancelRequested)
             {

@@ -3,12 +3,12 @@ namespace Platform.Gateway.Metrics;
 /// <summary>
 /// Every instrument name the Gateway exports, in one place: vLLM's names (without the <c>vllm:</c> prefix)
 /// where the meaning is the same, so existing dashboards and alerts carry over. Prometheus adds
-/// <c>_total</c> to counters and <c>_bucket</c>/<c>_sum</c>/<c>_count</c> to histograms.
+/// <c>_total</c> to counters and <c>_bucket</c>/<c>_sum</c>/<c>_count</c> to histograms. The engine's gauges and
+/// counters (the local engine's, or the decode pool's in Split mode) are <see cref="Platform.Engine.Metrics.EngineMetricNames"/>.
 /// </summary>
 public static class MetricNames
 {
     public const string MeterName = "Platform.Gateway";
-    public const string EngineMeterName = "Platform.Engine";
 
     public const string TimeToFirstToken = "time_to_first_token_seconds";
     public const string InterTokenLatency = "inter_token_latency_seconds";
@@ -20,13 +20,6 @@ public static class MetricNames
     /// <summary>Requests answered with an error, by <c>status_code</c> (Gateway's own).</summary>
     public const string RequestErrors = "gateway_request_errors";
     public const string RequestsInFlight = "gateway_requests_in_flight";
-
-    public const string NumRequestsRunning = "num_requests_running";
-    public const string NumRequestsWaiting = "num_requests_waiting";
-    public const string KvCacheUsagePerc = "kv_cache_usage_perc";
-    public const string PrefixCacheQueries = "prefix_cache_queries";
-    public const string PrefixCacheHits = "prefix_cache_hits";
-    public const string NumPreemptions = "num_preemptions";
 
     // Split mode: TTFT in its parts (the prefill instance's queue, its prompt compute, the KV transfer's tail on
     // the critical path, and the rest until the first token reaches the gateway), and the router's decisions.

@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Engine.Configuration;
+using Platform.Engine.Metrics;
 using Platform.Engine.Serving;
 
 namespace Platform.PhaseSplit.Hosting;
@@ -9,13 +11,17 @@ namespace Platform.PhaseSplit.Hosting;
 /// <summary>
 /// Loads the model when the host starts, runs the engine loop on its own thread while it lives, and stops
 /// and frees it on shutdown. gRPC calls arrive only after start, so <see cref="Engine"/> is there for them.
+/// Exports this instance's engine gauges and counters (<see cref="EngineMetricNames"/>) while the engine runs.
 /// </summary>
 public sealed partial class EngineHost(
     IOptions<EngineHostOptions> hostOptions,
     IOptions<EngineOptions> engineOptions,
+    IMeterFactory meterFactory,
+    TimeProvider time,
     ILoggerFactory loggerFactory,
     ILogger<EngineHost> logger) : IHostedService, IDisposable
 {
+    private EngineStatsInstruments? _instruments;
     private readonly CancellationTokenSource _stop = new();
     private LlmEngine? _engine;
     private Task? _loop;
@@ -31,6 +37,7 @@ public sealed partial class EngineHost(
         LogLoading(logger, path);
         _engine = LlmEngine.Load(path, engineOptions.Value, loggerFactory);
         _loop = _engine.RunAsync(_stop.Token);
+        _instruments ??= new EngineStatsInstruments(meterFactory, () => IsRunning && _engine is { } engine ? engine.Stats() : null, time);
         LogLoaded(logger, _engine.Model.Config.Architecture, _engine.Stats().NumTotalBlocks, _engine.Options.BlockSize);
         return Task.CompletedTask;
     }

@@ -9,11 +9,16 @@ public static class LoadReports
 {
     public const int SchemaVersion = 1;
 
-    public static LoadReport Create(string role, EngineStats stats, int blockSize, long queuedPromptTokens, int transfersInFlight, TimeProvider time) => new()
+    /// <summary>
+    /// The report: queued prompt tokens are the engine's uncomputed prompt tokens (every request it holds,
+    /// split or colocated) plus <paramref name="incomingPromptTokens"/>, prompt tokens on their way into the
+    /// engine that it does not hold yet (a decode instance's KV still being received).
+    /// </summary>
+    public static LoadReport Create(string role, EngineStats stats, int blockSize, long incomingPromptTokens, int transfersInFlight, TimeProvider time) => new()
     {
         SchemaVersion = SchemaVersion,
         Role = role,
-        QueuedPromptTokens = queuedPromptTokens,
+        QueuedPromptTokens = stats.QueuedPromptTokens + incomingPromptTokens,
         RunningSequences = stats.NumRequestsRunning,
         WaitingSequences = stats.NumRequestsWaiting,
         FreeKvBlocks = stats.NumFreeBlocks,

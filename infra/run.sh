@@ -4,6 +4,8 @@
 # set-up writes to .artifacts/models/demo (random weights, random text).
 #
 #   infra/run.sh [--model DIR] [--port 8000] [--served-model-name NAME] [--Engine:Device cuda] ...
+#                                                               (also serves the fine-tuning API; jobs, files and
+#                                                               checkpoints under .artifacts/finetune or $FINETUNE_DATA)
 #   infra/run.sh split [--model DIR] [--port 8000] ...           Gateway, Prefill and Decode as separate
 #                                                               processes on loopback, real gRPC between them
 #   infra/run.sh generate [--model DIR] [--prompt TEXT] ...     one-shot text generation, no server
@@ -110,7 +112,9 @@ if [ "$mode" = split ]; then
   wait "${pids[-1]}"
   exit $?
 fi
-echo "platform: OpenAI-compatible API at http://127.0.0.1:$port/v1 (try: curl http://127.0.0.1:$port/v1/models)" >&2
-dotnet "services/Gateway/bin/$bin/Platform.Gateway.dll" "${with_model[@]}" "${args[@]}" &
+# All-in-one: the Gateway with its engine, plus the fine-tuning API (services/Finetune) co-served on that engine.
+echo "platform: OpenAI-compatible API (with /v1/files and /v1/fine_tuning/jobs) at http://127.0.0.1:$port/v1 (try: curl http://127.0.0.1:$port/v1/models)" >&2
+dotnet "services/Finetune/bin/$bin/Platform.Finetune.dll" "${with_model[@]}" "${args[@]}" \
+  --Finetune:DataPath "${FINETUNE_DATA:-$root/.artifacts/finetune}" &
 pids+=($!)
 wait "${pids[-1]}"

@@ -38,7 +38,17 @@ public sealed partial class DecodeGrpcService(
             deadline.CancelAfter(left);
             wait = left < wait ? left : wait;
         }
-        var stream = await pending.SubscribeAsync(id, wait, deadline.Token).ConfigureAwait(false);
+        Platform.Engine.Serving.RequestStream stream;
+        try
+        {
+            stream = await pending.SubscribeAsync(id, wait, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            // The request's deadline fired before the arrival timeout (both are the deadline when it is the
+            // nearer one): the same answer, not an unhandled cancellation.
+            throw Faults.Of(StatusCode.DeadlineExceeded, $"request '{id}' passed its deadline before its KV arrived");
+        }
         bool finished = false;
         try
         {

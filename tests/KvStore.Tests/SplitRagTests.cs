@@ -17,6 +17,8 @@ public sealed class SplitRagTests
         ["Gateway:Decode:Instances:0:Name"] = "decode-0",
         ["Gateway:Decode:Instances:0:Address"] = decode,
         ["Gateway:Routing:LoadPollInterval"] = TimeSpan.FromMilliseconds(200).ToString("c", CultureInfo.InvariantCulture),
+        // These chunks are short: blend them rather than fall back to a full prefill below the default 256 cached tokens.
+        ["ChunkStore:MinCachedTokens"] = "1",
     };
 
     [SkippableFact]
@@ -53,6 +55,26 @@ public sealed class SplitRagTests
 
         // Prefill looked the chunks up itself (both RAG requests: 3 hits each).
         Assert.True(await PrefillHitsAsync(prefill) >= 6, prefill.Output);
+
+        // With the decode pool "full", the router colocates both phases on Prefill (GenerateColocated): the chunks
+        // are still read from Redis and blended there, at r = 1.0 exactly the plain prompt's tokens, at r = 0.15
+        // with most chunk tokens reused.
+        var colocatedSettings = SplitSettings(prefill.Address, decode.Address);
+        colocatedSettings["Gateway:Routing:MinFreeDecodeBlocks"] = "1000000";
+        await using (var colocated = await TestHost.StartGatewayAsync(dir, redis.ConnectionString, colocatedSettings))
+        {
+            await WaitForInstancesAsync(colocated);
+            double hitsBefore = await PrefillHitsAsync(prefill);
+            // An order no earlier request had, so the prefix cache holds nothing past the BOS of this prompt.
+            int[] other = [2, 0, 1];
+            var (_, reused) = await RagRequests.CompleteAsync(colocated.Http, RagRequests.Completion(RagTexts.Question, RagRequests.ById(other.Select(i => keys[i]), ratio: 0.15)));
+            int chunkTokens = chunks.Sum(c => RagRequests.ChunkIds(tokenizer, c).Length);
+            Assert.InRange(reused["usage"]!["prompt_tokens_details"]!["cached_tokens"]!.GetValue<int>(), chunkTokens / 2, chunkTokens + 1);
+            var (exact, _) = await RagRequests.CompleteAsync(colocated.Http, RagRequests.Completion(RagTexts.Question, RagRequests.ById(other.Select(i => keys[i]))));
+            var (plainOther, _) = await RagRequests.CompleteAsync(colocated.Http, RagRequests.Completion(RagRequests.PlainPrompt(tokenizer, other.Select(i => chunks[i]), RagTexts.Question)));
+            Assert.Equal(plainOther, exact);
+            Assert.Equal(hitsBefore + 6, await PrefillHitsAsync(prefill));
+        }
 
         // Redis killed: Prefill cannot read the chunks and the request is still answered by full prefill.
         redis.Kill();

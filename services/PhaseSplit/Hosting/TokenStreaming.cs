@@ -25,11 +25,14 @@ public static class TokenStreaming
     /// <summary>
     /// Prompt and decode on <paramref name="engine"/> with no KV transfer. The engine queues what it cannot run
     /// yet, so there is no RESOURCE_EXHAUSTED; the call's cancellation or the spec's deadline cancels the request.
+    /// <paramref name="blend"/>: the spec's RAG chunks resolved against this instance's chunk store (null: a
+    /// plain prefill, as on an instance without one).
     /// </summary>
     public static async Task GenerateColocatedAsync(
-        LlmEngine engine, GenerationSpec spec, IServerStreamWriter<TokenEvent> writer, ServerCallContext context, TimeProvider time)
+        LlmEngine engine, GenerationSpec spec, IServerStreamWriter<TokenEvent> writer, ServerCallContext context, TimeProvider time,
+        Platform.Engine.Blending.BlendSpec? blend = null)
     {
-        var request = spec.ToEngineRequest();
+        var request = spec.ToEngineRequest() with { Blend = blend };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         if (spec.Deadline is { } until)
         {

@@ -3,7 +3,7 @@ namespace Platform.Benchmarks;
 /// <summary><c>infra/bench.sh blend [--quick] [--quality|--ttft]</c>: CacheBlend's quality and TTFT, side by side with its baselines.</summary>
 public static class BlendBenchmark
 {
-    public static void Run(TextWriter output, bool quick, bool quality, bool ttft)
+    public static async Task RunAsync(TextWriter output, bool quick, bool quality, bool ttft)
     {
         output.WriteLine($"# CacheBlend benchmark ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, torch threads {TorchSharp.torch.get_num_threads()}, {Environment.ProcessorCount} cores)");
         output.WriteLine();
@@ -13,7 +13,7 @@ public static class BlendBenchmark
         }
         if (ttft)
         {
-            BlendTtftBenchmark.Run(output, quick);
+            await BlendTtftBenchmark.RunAsync(output, quick);
         }
     }
 }

@@ -30,7 +30,7 @@ switch (which)
     case "blend":
         // CacheBlend: quality against full prefill, then TTFT against full prefill and prefix caching.
         bool onlyQuality = args.Contains("--quality"), onlyTtft = args.Contains("--ttft");
-        BlendBenchmark.Run(Console.Out, quick, quality: !onlyTtft, ttft: !onlyQuality);
+        await BlendBenchmark.RunAsync(Console.Out, quick, quality: !onlyTtft, ttft: !onlyQuality);
         return 0;
     case "bus":
         // Request bus vs direct dispatch: added TTFT of Redis Streams and Kafka (mock cluster), plus each transport's own hop.

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Platform.Engine.Configuration;
 using Platform.Gateway.Backend;
 using Platform.Gateway.Bus;
+using Platform.Gateway.Bus.Local;
 using Platform.Gateway.Configuration;
 using Platform.Gateway.Endpoints;
 using Platform.Gateway.Errors;
@@ -78,13 +79,30 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<LoadPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<LoadPoller>());
         // Gateway:Dispatch Bus: through the request bus (Bus:Kind) instead of direct Prefill calls.
-        builder.AddBusDispatch();
+        if (BusDispatchHostExtensions.DispatchModeOf(builder.Configuration, GatewayMode.Split) == DispatchMode.Bus)
+        {
+            RequireDurableBus(builder.Configuration);
+        }
+        builder.AddBusDispatch(GatewayMode.Split);
         services.AddSingleton<SplitBackend>();
         services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<SplitBackend>());
         services.AddSingleton<Adapters.IAdapterHost, Adapters.SplitAdapterHost>();
         services.AddHostedService(sp => sp.GetRequiredService<SplitBackend>());
         services.AddHealthChecks().AddCheck<InstancesHealthCheck>("instances");
         return builder;
+    }
+
+    /// <summary>Split mode's prefill workers are other processes: an in-process bus would have no consumer and every request would wait out its deadline.</summary>
+    private static void RequireDurableBus(IConfiguration configuration)
+    {
+        string key = $"{Platform.RequestBus.BusOptions.SectionName}:{nameof(Platform.RequestBus.BusOptions.Kind)}";
+        var kind = configuration[key];
+        if (string.IsNullOrWhiteSpace(kind) || string.Equals(kind, nameof(Platform.RequestBus.BusKind.InProcess), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"Gateway:Mode Split with Gateway:Dispatch Bus needs a bus the Prefill workers can reach: set {key} (Bus__Kind) to RedisStreams or Kafka " +
+                $"(it is '{kind ?? "InProcess (the default)"}'), or use Gateway:Dispatch Direct.");
+        }
     }
 
     /// <summary>All-in-one: the engine runs in this process (<c>Gateway:ModelPath</c>, <c>Engine:*</c>).</summary>
@@ -95,7 +113,15 @@ public static class GatewayBuilderExtensions
         services.AddOptions<EngineOptions>().BindConfiguration("Engine").ValidateOnStart();
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
         services.AddSingleton<LocalEngineBackend>();
-        services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<LocalEngineBackend>());
+        if (BusDispatchHostExtensions.DispatchModeOf(builder.Configuration, GatewayMode.Local) == DispatchMode.Bus)
+        {
+            // Gateway:Dispatch Bus (the all-in-one default): every request through the in-process bus, then this engine.
+            builder.AddLocalBusDispatch();
+        }
+        else
+        {
+            services.AddSingleton<IGenerationBackend>(sp => sp.GetRequiredService<LocalEngineBackend>());
+        }
         services.AddSingleton<Adapters.IAdapterHost>(sp => sp.GetRequiredService<LocalEngineBackend>());
         services.AddHostedService(sp => sp.GetRequiredService<LocalEngineBackend>());
         return builder;

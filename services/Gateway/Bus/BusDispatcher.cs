@@ -51,30 +51,7 @@ public sealed partial class BusDispatcher(
     public async Task<AsyncServerStreamingCall<TokenEvent>> DispatchAsync(
         GenerationSpec spec, ServiceTarget decode, AsyncServerStreamingCall<TokenEvent> subscription, CancellationToken cancellationToken)
     {
-        var context = http.HttpContext;
-        string? conversation = context?.Request.Headers[options.Value.ConversationHeader].FirstOrDefault();
-        var message = new BusRequest
-        {
-            SchemaVersion = BusCodec.SchemaVersion,
-            RequestId = spec.RequestId,
-            Deadline = spec.Deadline,
-            Tenant = Tenant(context),
-            Key = string.IsNullOrEmpty(conversation) ? spec.RequestId : conversation,
-            Spec = spec,
-            Decode = new DecodeTarget { AppId = decode.AppId ?? "", Address = decode.Address ?? "" },
-            PublishedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-            Model = gateway.Value.ResolveServedModelName(),
-            Adapter = spec.Lora?.Name ?? "",
-        };
-        try
-        {
-            await bus.PublishAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BusUnavailableException e)
-        {
-            throw new BackendUnavailableException($"the request bus did not take the request: {e.Message}", e);
-        }
-        metrics.Record(bus.Kind, "published");
+        await PublishAsync(Message(spec, new DecodeTarget { AppId = decode.AppId ?? "", Address = decode.Address ?? "" }), cancellationToken).ConfigureAwait(false);
         try
         {
             if (!await subscription.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
@@ -87,6 +64,40 @@ public sealed partial class BusDispatcher(
             throw Translate(spec.RequestId, e);
         }
         return ReplayedTokenStream.Wrap(subscription.ResponseStream.Current, subscription);
+    }
+
+    /// <summary>The bus message of <paramref name="spec"/>: its tenant, partition key (the conversation, else the request), deadline and decode target.</summary>
+    public BusRequest Message(GenerationSpec spec, DecodeTarget? decode)
+    {
+        var context = http.HttpContext;
+        string? conversation = context?.Request.Headers[options.Value.ConversationHeader].FirstOrDefault();
+        return new BusRequest
+        {
+            SchemaVersion = BusCodec.SchemaVersion,
+            RequestId = spec.RequestId,
+            Deadline = spec.Deadline,
+            Tenant = Tenant(context),
+            Key = string.IsNullOrEmpty(conversation) ? spec.RequestId : conversation,
+            Spec = spec,
+            Decode = decode,
+            PublishedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            Model = gateway.Value.ResolveServedModelName(),
+            Adapter = spec.Lora?.Name ?? "",
+        };
+    }
+
+    /// <summary>Puts the message on the bus; a bus that does not take it makes the request unavailable (503).</summary>
+    public async Task PublishAsync(BusRequest message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await bus.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BusUnavailableException e)
+        {
+            throw new BackendUnavailableException($"the request bus did not take the request: {e.Message}", e);
+        }
+        metrics.Record(bus.Kind, "published");
     }
 
     /// <summary>The stream, publishing its request's usage event when it ends.</summary>
@@ -113,15 +124,21 @@ public sealed partial class BusDispatcher(
         {
             StatusCode.ResourceExhausted => e,
             StatusCode.Unavailable => new RpcException(new Status(StatusCode.Unavailable, $"decode: {e.Status.Detail}")),
-            StatusCode.DeadlineExceeded => new ApiException(StatusCodes.Status504GatewayTimeout,
-                $"The request was not answered before its deadline (Gateway:Bus:Deadline {options.Value.Deadline}): {e.Status.Detail}",
-                ErrorTypes.Server, null, "deadline_exceeded"),
-            StatusCode.Aborted => new ApiException(StatusCodes.Status500InternalServerError,
-                $"The request could not be processed: {e.Status.Detail}", ErrorTypes.Server, null, "request_dead_lettered"),
+            StatusCode.DeadlineExceeded => DeadlineExceeded(e.Status.Detail),
+            StatusCode.Aborted => DeadLettered(e.Status.Detail),
             StatusCode.InvalidArgument => new ArgumentException(e.Status.Detail),
             _ => new BackendUnavailableException($"the decode instance failed the request ({e.StatusCode}): {e.Status.Detail}", e),
         };
     }
+
+    /// <summary>The client's 504 for a request that passed its deadline before it was computed.</summary>
+    public ApiException DeadlineExceeded(string detail) => new(StatusCodes.Status504GatewayTimeout,
+        $"The request was not answered before its deadline (Gateway:Bus:Deadline {options.Value.Deadline}): {detail}",
+        ErrorTypes.Server, null, "deadline_exceeded");
+
+    /// <summary>The client's 500 for a request that went to the dead-letter topic.</summary>
+    public static ApiException DeadLettered(string detail) => new(StatusCodes.Status500InternalServerError,
+        $"The request could not be processed: {detail}", ErrorTypes.Server, null, "request_dead_lettered");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bus request {RequestId} failed before its first token ({Status}): {Reason}")]
     private static partial void LogFailed(ILogger logger, string requestId, StatusCode status, string reason);

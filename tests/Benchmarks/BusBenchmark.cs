@@ -19,9 +19,10 @@ namespace Platform.Benchmarks;
 /// <summary>
 /// What the request bus adds to time to first token. One run starts a redis-server, librdkafka's mock Kafka
 /// cluster (in this process), one Decode process, a Prefill process per dispatch path (direct gRPC, a Redis
-/// Streams worker, a Kafka worker) and a Split-mode Gateway process per path; then, at a low and a high rate,
-/// it sends the same Poisson-timed streaming requests to the three Gateways at once (side by side, same machine
-/// conditions) and reports TTFT p50/p99 per path and the bus paths' difference to direct. A second table is each
+/// Streams worker, a Kafka worker) and a Split-mode Gateway process per path, plus two all-in-one Gateway
+/// processes (direct to their engine, and through their in-process bus); then, at a low and a high rate, it
+/// sends the same Poisson-timed streaming requests to the five Gateways at once (side by side, same machine
+/// conditions) and reports TTFT p50/p99 per path and the bus paths' difference to direct dispatch of their mode. A second table is each
 /// transport's own hop (publish, receive, ack), InProcess included.
 /// </summary>
 public static class BusBenchmark
@@ -46,12 +47,20 @@ public static class BusBenchmark
         using var gDirect = await GatewayProcess.StartAsync(model, direct.Address, decode.Address, false, overall.Token);
         using var gRedis = await GatewayProcess.StartAsync(model, redisWorker.Address, decode.Address, false, overall.Token, ["--Gateway:Dispatch", "Bus", .. redisBus]);
         using var gKafka = await GatewayProcess.StartAsync(model, kafkaWorker.Address, decode.Address, false, overall.Token, ["--Gateway:Dispatch", "Bus", .. kafkaBus]);
-        (string Name, string Url)[] paths = [("direct", gDirect.BaseUrl), ("RedisStreams", gRedis.BaseUrl), ("Kafka (mock cluster)", gKafka.BaseUrl)];
+        // All-in-one: the engine in the Gateway process, straight to it or through its in-process bus (the default).
+        using var gLocal = await GatewayProcess.StartAllInOneAsync(model, overall.Token, ["--Gateway:Dispatch", "Direct"]);
+        using var gLocalBus = await GatewayProcess.StartAllInOneAsync(model, overall.Token);
+        // Each path's added TTFT is against its baseline's (the index of the direct path of the same mode).
+        (string Name, string Url, int Baseline)[] paths =
+        [
+            ("split, direct", gDirect.BaseUrl, 0), ("split, RedisStreams", gRedis.BaseUrl, 0), ("split, Kafka (mock cluster)", gKafka.BaseUrl, 0),
+            ("all-in-one, direct", gLocal.BaseUrl, 3), ("all-in-one, in-process bus", gLocalBus.BaseUrl, 3),
+        ];
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = Timeout.InfiniteTimeSpan };
         var random = new Random(20261129);
         // Warm-up: JIT, connections, consumer group assignment (the Kafka worker's first message waits for it).
-        foreach (var (_, url) in paths)
+        foreach (var (_, url, _) in paths)
         {
             for (int i = 0; i < 10; i++)
             {
@@ -65,8 +74,8 @@ public static class BusBenchmark
 
         output.WriteLine("## Request bus: added time to first token (infra/bench.sh bus)");
         output.WriteLine();
-        output.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the start; model stories260K; one Decode process; per path one Prefill process and one Split-mode Gateway process, all on loopback.");
-        output.WriteLine("Requests: 32-token prompts (random ids), 4 output tokens, greedy, streaming; Poisson arrivals at the same rate on all three paths at once.");
+        output.WriteLine($"Machine: {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the start; model stories260K; one Decode process; per split path one Prefill process and one Split-mode Gateway process; per all-in-one path one Gateway process with its engine; all on loopback.");
+        output.WriteLine("Requests: 32-token prompts (random ids), 4 output tokens, greedy, streaming; Poisson arrivals at the same rate on all five paths at once. Added TTFT: against the direct path of the same mode.");
         output.WriteLine();
         (string Name, double Rate, int Count)[] loads = quick
             ? [("low", 1, 15), ("high", 4, 40)]
@@ -79,14 +88,15 @@ public static class BusBenchmark
             var arrivals = Arrivals(random, rate, count);
             var runs = paths.Select(p => RunPathAsync(http, p.Url, prompts, arrivals, overall.Token)).ToArray();
             var results = await Task.WhenAll(runs);
-            var baseline = results[0].Where(r => r.Ok).Select(r => r.TtftMs).ToList();
-            double b50 = Percentile(baseline, 50), b99 = Percentile(baseline, 99);
             for (int i = 0; i < paths.Length; i++)
             {
+                var baseline = results[paths[i].Baseline].Where(r => r.Ok).Select(r => r.TtftMs).ToList();
+                double b50 = Percentile(baseline, 50), b99 = Percentile(baseline, 99);
                 var ttft = results[i].Where(r => r.Ok).Select(r => r.TtftMs).ToList();
                 double p50 = Percentile(ttft, 50), p99 = Percentile(ttft, 99);
-                string added50 = i == 0 ? "-" : (p50 - b50).ToString("+0.0;-0.0", Inv);
-                string added99 = i == 0 ? "-" : (p99 - b99).ToString("+0.0;-0.0", Inv);
+                bool isBaseline = paths[i].Baseline == i;
+                string added50 = isBaseline ? "-" : (p50 - b50).ToString("+0.0;-0.0", Inv);
+                string added99 = isBaseline ? "-" : (p99 - b99).ToString("+0.0;-0.0", Inv);
                 output.WriteLine($"| {name} ({rate.ToString("0.#", Inv)} req/s) | {paths[i].Name} | {ttft.Count}/{count} | {p50:F1} | {p99:F1} | {added50} | {added99} |");
                 foreach (var error in results[i].Where(r => !r.Ok).Select(r => r.Error).Distinct().Take(3))
                 {

@@ -4,7 +4,7 @@ using Platform.TestSupport;
 
 namespace Platform.Benchmarks;
 
-/// <summary>A Split-mode Gateway as a real process on a free loopback port, ready once /health says Healthy. Dispose kills it.</summary>
+/// <summary>A Gateway (Split mode or all-in-one) as a real process on a free loopback port, ready once /health says Healthy. Dispose kills it.</summary>
 public sealed class GatewayProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
@@ -19,8 +19,23 @@ public sealed class GatewayProcess : IDisposable
 
     public string BaseUrl { get; }
 
-    public static async Task<GatewayProcess> StartAsync(
-        string model, string prefillAddress, string decodeAddress, bool colocate, CancellationToken cancellation, IReadOnlyList<string>? extraArguments = null)
+    public static Task<GatewayProcess> StartAsync(
+        string model, string prefillAddress, string decodeAddress, bool colocate, CancellationToken cancellation, IReadOnlyList<string>? extraArguments = null) =>
+        StartProcessAsync(model,
+        [
+            "--Gateway:Mode", "Split",
+            "--Gateway:Prefill:Instances:0:Name", "prefill-0", "--Gateway:Prefill:Instances:0:Address", prefillAddress,
+            "--Gateway:Decode:Instances:0:Name", "decode-0", "--Gateway:Decode:Instances:0:Address", decodeAddress,
+            "--Gateway:Routing:LoadPollInterval", "00:00:00.2000000",
+            "--Gateway:Routing:ColocateBelowPromptTokens", colocate ? "100000" : "0",
+            .. extraArguments ?? [],
+        ], cancellation);
+
+    /// <summary>An all-in-one Gateway (the engine in its own process) with <paramref name="extraArguments"/>.</summary>
+    public static Task<GatewayProcess> StartAllInOneAsync(string model, CancellationToken cancellation, IReadOnlyList<string>? extraArguments = null) =>
+        StartProcessAsync(model, extraArguments ?? [], cancellation);
+
+    private static async Task<GatewayProcess> StartProcessAsync(string model, IReadOnlyList<string> modeArguments, CancellationToken cancellation)
     {
         var dll = Path.Combine(TestModels.RepositoryRoot, "services", "Gateway", "bin", TestModels.Configuration, "net10.0", "linux-x64", "Platform.Gateway.dll");
         if (!File.Exists(dll))
@@ -39,13 +54,8 @@ public sealed class GatewayProcess : IDisposable
         [
             dll, "--model", model, "--served-model-name", "stories", "--urls", $"http://127.0.0.1:{port}",
             "--Logging:LogLevel:Default", "Warning",
-            "--Gateway:Mode", "Split",
-            "--Gateway:Prefill:Instances:0:Name", "prefill-0", "--Gateway:Prefill:Instances:0:Address", prefillAddress,
-            "--Gateway:Decode:Instances:0:Name", "decode-0", "--Gateway:Decode:Instances:0:Address", decodeAddress,
-            "--Gateway:Routing:LoadPollInterval", "00:00:00.2000000",
-            "--Gateway:Routing:ColocateBelowPromptTokens", colocate ? "100000" : "0",
         ];
-        foreach (var arg in args.Concat(extraArguments ?? []))
+        foreach (var arg in args.Concat(modeArguments))
         {
             start.ArgumentList.Add(arg);
         }

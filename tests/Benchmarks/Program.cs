@@ -1,6 +1,6 @@
 using Platform.Benchmarks;
 
-// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|blend|lora|bus [--quick] [--torch] [--rate R] [--quality|--ttft]
+// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|kv-transfer|blend|lora|bus [--quick] [--torch] [--rate R] [--quality|--ttft]
 var quick = args.Contains("--quick");
 // --torch: run without the engine's C# CPU kernels, to see the torch-only numbers.
 Platform.Engine.Model.CpuKernels.Enabled = !args.Contains("--torch");
@@ -32,10 +32,13 @@ switch (which)
         bool onlyQuality = args.Contains("--quality"), onlyTtft = args.Contains("--ttft");
         await BlendBenchmark.RunAsync(Console.Out, quick, quality: !onlyTtft, ttft: !onlyQuality);
         return 0;
+    case "kv-transfer":
+        // Phase split: what moving a 1k-token prompt's KV to Decode adds to TTFT, split vs colocated, unloaded.
+        return await KvTransferBenchmark.RunAsync(Console.Out, quick);
     case "bus":
         // Request bus vs direct dispatch: added TTFT of Redis Streams and Kafka (mock cluster), plus each transport's own hop.
         return await BusBenchmark.RunAsync(Console.Out, quick);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, blend, lora, bus)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, kv-transfer, blend, lora, bus)");
         return 2;
 }

@@ -31,11 +31,21 @@ public static class DemoModel
         TorchDtype = "float32",
     };
 
-    public static void Create(string directory, long seed = 1234)
+    public static void Create(string directory, long seed = 1234) => Create(directory, Config, seed);
+
+    /// <summary>
+    /// The demo model's layout with another shape (benchmarks: a model with real compute per token); the
+    /// tokenizer stays the byte-level one, so <paramref name="config"/> keeps <see cref="Config"/>'s vocabulary.
+    /// </summary>
+    public static void Create(string directory, ModelConfig config, long seed = 1234)
     {
+        if (config.VocabSize != Config.VocabSize || config.BosTokenId != Config.BosTokenId)
+        {
+            throw new ArgumentException($"the demo tokenizer has {Config.VocabSize} tokens with BOS {Config.BosTokenId}; the config has {config.VocabSize} and BOS {config.BosTokenId}", nameof(config));
+        }
         Directory.CreateDirectory(directory);
         var options = new JsonSerializerOptions { WriteIndented = true };
-        File.WriteAllText(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(Config, options));
+        File.WriteAllText(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(config, options));
         File.WriteAllText(Path.Combine(directory, "tokenizer.json"), TokenizerJson());
         File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), JsonSerializer.Serialize(new
         {
@@ -43,10 +53,10 @@ public static class DemoModel
             bos_token = "<s>",
             eos_token = "</s>",
             add_bos_token = true,
-            model_max_length = Config.MaxPositionEmbeddings,
+            model_max_length = config.MaxPositionEmbeddings,
         }, options));
         using var weights = new DummyWeights(seed);
-        var names = CheckpointLayout.Tensors(Config)
+        var names = CheckpointLayout.Tensors(config)
             .Select(t => (t.Name, weights.Load(t.Name, t.Shape, ScalarType.Float32, CPU)))
             .ToList();
         SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), names, new Dictionary<string, string> { ["format"] = "pt" });

@@ -14,8 +14,9 @@ namespace Platform.Prefill;
 /// Split mode's RAG side: turns a spec's <c>blend</c> into the engine's <see cref="BlendSpec"/>, looking the
 /// chunks up in Redis under the spec's tenant (the engine then reads them layer by layer). A segment's chunk
 /// id must be the key of the prompt tokens it covers under this instance's own model identity, so KV computed
-/// for another model, tokenizer or dtype is never used. Redis down or slow: no blend (full prefill), counted
-/// and logged; the request is still answered.
+/// for another model, tokenizer or dtype is never used. Under a LoRA adapter the keys carry the adapter's id, which
+/// this instance derives from the spec's adapter directory itself: a blend keyed under another adapter (or the base
+/// model) is not used. Redis down or slow: no blend (full prefill), counted and logged; the request is still answered.
 /// </summary>
 public sealed partial class ChunkBlendResolver(
     RedisChunkStore store,
@@ -38,7 +39,12 @@ public sealed partial class ChunkBlendResolver(
             throw PhaseSplit.Faults.Invalid($"the spec's blend has tenant '{blend.Tenant}' and recompute_ratio {blend.RecomputeRatio}; expected a tenant name and a ratio in [0, 1]");
         }
         var tenant = TenantNamespace.Of(blend.Tenant);
-        var model = _identity.Value.WithAdapter(blend.AdapterId);
+        if (AdapterIdOf(spec) is not { } adapterId || adapterId != blend.AdapterId)
+        {
+            LogAdapterMismatch(logger, spec.RequestId, blend.AdapterId, spec.Lora?.Name ?? "");
+            return null;
+        }
+        var model = _identity.Value.WithAdapter(adapterId);
         var prompt = spec.PromptTokenIds;
         var keyed = new List<(int Segment, ChunkKey Key)>();
         for (int i = 0; i < blend.Segments.Count; i++)
@@ -82,6 +88,26 @@ public sealed partial class ChunkBlendResolver(
             throw PhaseSplit.Faults.Invalid($"the spec's blend segments are malformed: {e.Message}");
         }
     }
+
+    /// <summary>The id of the adapter this request runs under, from its directory; "" for the base model, null when unreadable.</summary>
+    private static string? AdapterIdOf(Wire.GenerationSpec spec)
+    {
+        if (spec.Lora is not { Path.Length: > 0 } lora)
+        {
+            return "";
+        }
+        try
+        {
+            return AdapterFingerprint.Of(lora.Path);
+        }
+        catch (Exception e) when (e is Engine.Lora.LoraAdapterException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: the blend's chunks were keyed under adapter '{BlendAdapter}', not the request's adapter '{Adapter}' as read here; full prefill")]
+    private static partial void LogAdapterMismatch(ILogger logger, string requestId, string blendAdapter, string adapter);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: chunk {ChunkId} is not the key of its prompt tokens under this model; computing it")]
     private static partial void LogKeyMismatch(ILogger logger, string requestId, string chunkId);

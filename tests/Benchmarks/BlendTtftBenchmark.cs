@@ -10,6 +10,7 @@ using Platform.ChunkStore.Redis;
 using Platform.Engine.Blending;
 using Platform.Engine.Configuration;
 using Platform.Engine.Loading;
+using Platform.Engine.Lora;
 using Platform.Engine.Sampling;
 using Platform.Engine.Serving;
 using Platform.TestSupport;
@@ -22,26 +23,36 @@ namespace Platform.Benchmarks;
 /// prompt cached by an earlier request with the same chunks in another order, as retrieval orders differ);
 /// CacheBlend at r = 0.15 and r = 0 with the chunks' KV in a real redis-server, ingested beforehand as the
 /// KvStore service does (the TTFT includes the lookup of every chunk's header and the layer-by-layer reads);
-/// and, for reference, r = 0.15 with the chunks' KV already in process memory. Dummy Llama of 41M parameters
-/// (hidden 512, 8 layers, vocab 32000, 8192 positions), fp32 on the CPU.
+/// for reference, r = 0.15 with the chunks' KV already in process memory; and under a LoRA adapter (rank 16 on
+/// every projection) a full prefill against a blend at r = 0.15 of chunk KV computed under the adapter and read
+/// from Redis. Dummy Llama of 41M parameters (hidden 512, 8 layers, vocab 32000, 8192 positions), fp32 on the CPU.
 /// </summary>
 public static class BlendTtftBenchmark
 {
     private const int ChunkTokens = 512;
     private const int Repetitions = 2;
+    private const string Adapter = "rag-adapter";
     private static readonly Method FullPrefill = new("full prefill", null, KvFrom.None);
     private static readonly Method PrefixCaching = new("prefix caching", null, KvFrom.None);
+    private static readonly Method AdapterFullPrefill = new("full prefill, adapter", null, KvFrom.None, Adapter: true);
     private static readonly Method[] Methods =
     [
         FullPrefill, PrefixCaching,
         new("blend r = 0.15, Redis", 0.15, KvFrom.Redis), new("blend r = 0 (full reuse), Redis", 0, KvFrom.Redis),
         new("blend r = 0.15, in memory", 0.15, KvFrom.Memory),
+        AdapterFullPrefill, new("blend r = 0.15, adapter, Redis", 0.15, KvFrom.Redis, Adapter: true),
     ];
 
     private enum KvFrom { None, Redis, Memory }
 
-    /// <summary>How a request's prompt KV is built: its row name, the blend's recompute ratio (null: no blend), where chunk KV comes from.</summary>
-    private sealed record Method(string Name, double? Ratio, KvFrom Kv);
+    /// <summary>
+    /// How a request's prompt KV is built: its row name, the blend's recompute ratio (null: no blend), where chunk
+    /// KV comes from, and whether it runs under the adapter (then compared with the full prefill under it).
+    /// </summary>
+    private sealed record Method(string Name, double? Ratio, KvFrom Kv, bool Adapter = false)
+    {
+        public Method Baseline => Adapter ? AdapterFullPrefill : FullPrefill;
+    }
 
     public static async Task RunAsync(TextWriter output, bool quick)
     {
@@ -67,25 +78,33 @@ public static class BlendTtftBenchmark
         int[] Random(int n) => [.. Enumerable.Range(0, n).Select(_ => rng.Next(3, config.VocabSize))];
         var chunks = Enumerable.Range(0, 8).Select(_ => Random(ChunkTokens)).ToArray();
         var clock = Stopwatch.StartNew();
-        var keys = new ChunkKey[chunks.Length];
-        for (int i = 0; i < chunks.Length; i++)
+        engine.Adapters.Add(RandomAdapter(config, rank: 16, seed: 9));
+        var adapter = new ChunkAdapter(Adapter, "", "lora-benchmark-rank16");
+        async Task<ChunkKey[]> IngestAsync(ChunkAdapter? under)
         {
-            var (key, outcome) = await ingestor.StoreAsync(engine, model, tenant, chunks[i], CancellationToken.None);
-            keys[i] = outcome is StoreOutcome.Stored ? key : throw new InvalidOperationException($"chunk {i} was not stored: {outcome}");
+            var keys = new ChunkKey[chunks.Length];
+            for (int i = 0; i < chunks.Length; i++)
+            {
+                var (key, outcome) = await ingestor.StoreAsync(engine, model, tenant, chunks[i], under, CancellationToken.None);
+                keys[i] = outcome is StoreOutcome.Stored ? key : throw new InvalidOperationException($"chunk {i} was not stored: {outcome}");
+            }
+            return keys;
         }
+        var baseKeys = await IngestAsync(null);
         double ingestSeconds = clock.Elapsed.TotalSeconds;
+        var adapterKeys = await IngestAsync(adapter);
         var inMemory = new InMemoryChunkKv[chunks.Length];
         for (int i = 0; i < chunks.Length; i++)
         {
             inMemory[i] = await Platform.Engine.Blending.ChunkKvComputer.ComputeAsync(engine, chunks[i], config.BosTokenId);
         }
-        var context = new Context(engine, store, tenant, chunks, keys, inMemory);
+        var context = new Context(engine, store, tenant, chunks, baseKeys, adapterKeys, inMemory);
 
         output.WriteLine($"## TTFT against full prefill and prefix caching ({(quick ? "quick" : "full")} run)");
         output.WriteLine();
-        output.WriteLine($"model: dummy Llama, hidden 512, 8 layers, vocab 32000, 8192 positions, fp32, CPU; 8 chunks ingested into redis-server {RedisVersion(redis)} in {ingestSeconds:F1} s ({inMemory.Sum(k => k.Bytes) / (1 << 20)} MiB of KV)");
+        output.WriteLine($"model: dummy Llama, hidden 512, 8 layers, vocab 32000, 8192 positions, fp32, CPU; 8 chunks ingested into redis-server {RedisVersion(redis)} in {ingestSeconds:F1} s ({inMemory.Sum(k => k.Bytes) / (1 << 20)} MiB of KV), and again under a rank-16 adapter on every projection");
         output.WriteLine();
-        output.WriteLine("| chunks | prompt tokens | method | TTFT ms: best (each run) | speed-up vs full (best) | reused tokens |");
+        output.WriteLine("| chunks | prompt tokens | method | TTFT ms: best (each run) | speed-up vs full prefill (best; adapter rows: under the adapter) | reused tokens |");
         output.WriteLine("| ---: | ---: | --- | ---: | ---: | ---: |");
         foreach (int k in quick ? new[] { 4 } : new[] { 4, 8 })
         {
@@ -105,10 +124,10 @@ public static class BlendTtftBenchmark
                 }
             }
             int promptTokens = 1 + 32 + (k * ChunkTokens) + 32;
-            double fullMs = times[FullPrefill].Min();
             foreach (var method in Methods)
             {
                 double ms = times[method].Min();
+                double fullMs = times[method.Baseline].Min();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {k} | {promptTokens} | {method.Name} | {ms:F0} ({string.Join(", ", times[method].Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))}) | {fullMs / ms:F2}x | {reused[method]} |"));
             }
@@ -141,8 +160,26 @@ public static class BlendTtftBenchmark
             ? line[(line.IndexOf("version=", StringComparison.Ordinal) + 8)..].Split(',')[0]
             : "(version unknown)";
 
+    /// <summary>A random adapter with nonzero B on every projection (its cost, not its quality, is measured).</summary>
+    private static LoraAdapter RandomAdapter(ModelConfig config, int rank, long seed)
+    {
+        var generator = new TorchSharp.torch.Generator((ulong)seed);
+        var weights = new Dictionary<(int, LoraTarget), (TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)>();
+        for (int layer = 0; layer < config.NumHiddenLayers; layer++)
+        {
+            foreach (var target in LoraTargets.All)
+            {
+                var (outF, inF) = LoraTargets.Shape(target, config);
+                weights[(layer, target)] = (
+                    TorchSharp.torch.randn([rank, inF], generator: generator).mul_(1.0 / Math.Sqrt(inF)),
+                    TorchSharp.torch.randn([outF, rank], generator: generator).mul_(0.01));
+            }
+        }
+        return new LoraAdapter(Adapter, new LoraAdapterConfig(rank, 16, LoraTargets.All, false, "dummy"), config, weights);
+    }
+
     private sealed record Context(
-        LlmEngine Engine, RedisChunkStore Store, TenantNamespace Tenant, int[][] Chunks, ChunkKey[] Keys, InMemoryChunkKv[] InMemory)
+        LlmEngine Engine, RedisChunkStore Store, TenantNamespace Tenant, int[][] Chunks, ChunkKey[] Keys, ChunkKey[] AdapterKeys, InMemoryChunkKv[] InMemory)
     {
         private int _variant;
 
@@ -162,7 +199,7 @@ public static class BlendTtftBenchmark
             var inMemory = new List<PromptSegment> { new(0, prompt.Count) };
             var clock = Stopwatch.StartNew();
             var lookup = method.Kv == KvFrom.Redis
-                ? await Store.LookupAsync(Tenant, [.. order.Select(i => Keys[i])], CancellationToken.None)
+                ? await Store.LookupAsync(Tenant, [.. order.Select(i => (method.Adapter ? AdapterKeys : Keys)[i])], CancellationToken.None)
                 : null;
             for (int j = 0; j < order.Length; j++)
             {
@@ -181,7 +218,7 @@ public static class BlendTtftBenchmark
                     ?? throw new InvalidOperationException($"no chunk was found in Redis ({lookup.FirstFailure ?? "not stored"})"),
                 { } r => new BlendSpec(inMemory) { RecomputeRatio = r },
             };
-            var request = new GenerationRequest($"ttft-{_variant++}", prompt, sampling) { Blend = blend };
+            var request = new GenerationRequest($"ttft-{_variant++}", prompt, sampling) { Blend = blend, Adapter = method.Adapter ? Adapter : null };
             var final = await FirstTokenAsync(request);
             double ms = clock.Elapsed.TotalMilliseconds;
             if (blend is not null && final.Blend is { Blended: false } report)

@@ -82,6 +82,54 @@ public sealed class SplitRagTests
         Assert.Equal(plain, down);
     }
 
+    [SkippableFact]
+    public async Task RagUnderATenantsAdapterThroughPrefillAndDecodeBlendsChunksComputedUnderItAndWritesMissesBackUnderIt()
+    {
+        var dir = TestModels.RequireStories260K();
+        using var redis = await RedisServer.StartAsync();
+        using var prefill = await ServiceProcess.StartAsync("Prefill", dir, "--ConnectionStrings:redis", redis.ConnectionString, "--ChunkStore:ReadTimeout", "00:00:00.500");
+        using var decode = await ServiceProcess.StartAsync("Decode", dir);
+        await using var kv = await TestHost.StartKvStoreAsync(dir, redis.ConnectionString);
+        var adapterDir = AdapterRag.SaveAdapter(dir);
+        var tokenizer = RagRequests.Tokenizer(dir);
+        var chunks = RagTexts.Chunks;
+        var adapterKeys = chunks.Select(c => AdapterRag.Key(dir, adapterDir, tokenizer, c)).ToArray();
+        int chunkTokens = chunks.Sum(c => RagRequests.ChunkIds(tokenizer, c).Length);
+
+        // The KvStore ingests two of the chunks for tenant alpha under its adapter.
+        var progress = await KvStoreServiceTests.IngestAsync(kv.Http, new
+        {
+            tenant = "alpha",
+            adapter = "tuned",
+            adapter_path = adapterDir,
+            chunks = chunks.Take(2).Select(c => new { token_ids = RagRequests.ChunkIds(tokenizer, c) }).ToArray(),
+        });
+        Assert.Equal(adapterKeys.Take(2).Select(k => k.Id), progress.Take(2).Select(p => p["chunk"]!["chunk_id"]!.GetValue<string>()));
+
+        var settings = SplitSettings(prefill.Address, decode.Address);
+        foreach (var (key, value) in AdapterRag.Keys())
+        {
+            settings[key] = value;
+        }
+        settings["ConnectionStrings:kvstore"] = kv.GrpcUrl;
+        await using var gateway = await TestHost.StartGatewayAsync(dir, redis.ConnectionString, settings);
+        await WaitForInstancesAsync(gateway);
+        await AdapterRag.LoadForAlphaAsync(gateway.Http, adapterDir);
+        var (plain, _) = await RagRequests.CompleteAsync(gateway.Http,
+            AdapterRag.Completion("tuned", RagRequests.PlainPrompt(tokenizer, chunks, RagTexts.Question)), AdapterRag.AlphaKey);
+
+        // Two chunks blended from Redis under the adapter, the third computed and written back through the KvStore under it.
+        var (byText, _) = await RagRequests.CompleteAsync(gateway.Http, AdapterRag.Completion("tuned", RagTexts.Question, RagRequests.ByText(chunks)), AdapterRag.AlphaKey);
+        Assert.Equal(plain, byText);
+        await RagRequests.WaitStoredAsync(redis.ConnectionString, "alpha", adapterKeys);
+        Assert.Equal(3, await RagRequests.CountKeysAsync(redis.ConnectionString, "ckv:*"));
+        var (byId, _) = await RagRequests.CompleteAsync(gateway.Http, AdapterRag.Completion("tuned", RagTexts.Question, RagRequests.ById(adapterKeys)), AdapterRag.AlphaKey);
+        Assert.Equal(plain, byId);
+        var (_, reuse) = await RagRequests.CompleteAsync(gateway.Http, AdapterRag.Completion("tuned", RagTexts.Question, RagRequests.ById(adapterKeys, ratio: 0)), AdapterRag.AlphaKey);
+        Assert.Equal(chunkTokens, reuse["usage"]!["prompt_tokens_details"]!["cached_tokens"]!.GetValue<int>());
+        Assert.True(await PrefillHitsAsync(prefill) >= 2 + 3 + 3, prefill.Output);
+    }
+
     /// <summary>chunk_hits_total from Prefill's /metrics (its endpoint speaks HTTP/2 only).</summary>
     private static async Task<double> PrefillHitsAsync(ServiceProcess prefill)
     {

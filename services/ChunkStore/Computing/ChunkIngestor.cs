@@ -12,17 +12,21 @@ namespace Platform.ChunkStore.Computing;
 /// </summary>
 public sealed partial class ChunkIngestor(RedisChunkStore store, ILogger<ChunkIngestor> logger)
 {
-    /// <summary>Stores one chunk; the outcome says whether it was written now, already there, or refused.</summary>
+    /// <summary>
+    /// Stores one chunk, computed under <paramref name="adapter"/> when given and keyed by <paramref name="model"/>
+    /// (the base model's identity) with the adapter's id; the outcome says whether it was written now, already
+    /// there, or refused.
+    /// </summary>
     public async Task<(ChunkKey Key, StoreOutcome Outcome)> StoreAsync(
-        LlmEngine engine, ModelIdentity model, TenantNamespace ns, IReadOnlyList<int> chunkTokens, CancellationToken cancellationToken)
+        LlmEngine engine, ModelIdentity model, TenantNamespace ns, IReadOnlyList<int> chunkTokens, ChunkAdapter? adapter, CancellationToken cancellationToken)
     {
-        var key = ChunkKey.Compute(model, chunkTokens is int[] array ? array : [.. chunkTokens]);
+        var key = ChunkKey.Compute(model.WithAdapter(adapter?.Id), chunkTokens is int[] array ? array : [.. chunkTokens]);
         if (await store.ExistsAsync(ns, key).ConfigureAwait(false))
         {
             store.Metrics.RecordStored("existing", 0);
             return (key, StoreOutcome.Existing);
         }
-        var value = await ChunkKvComputer.ComputeAsync(engine, chunkTokens, cancellationToken).ConfigureAwait(false);
+        var value = await ChunkKvComputer.ComputeAsync(engine, chunkTokens, adapter, cancellationToken).ConfigureAwait(false);
         var outcome = await store.StoreAsync(ns, key, value).ConfigureAwait(false);
         LogStored(logger, key.Id, ns.Tenant, chunkTokens.Count, value.Length, outcome);
         return (key, outcome);

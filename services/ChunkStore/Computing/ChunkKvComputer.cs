@@ -1,5 +1,6 @@
 using System.Globalization;
 using Platform.ChunkStore.Format;
+using Platform.ChunkStore.Keys;
 using Platform.Engine.Serving;
 using Platform.Engine.Sampling;
 using static TorchSharp.torch;
@@ -27,15 +28,23 @@ public static class ChunkKvComputer
         return $"{ChunkKvFormat.RotateHalfRopeMode};theta={config.RopeTheta.ToString(CultureInfo.InvariantCulture)};scaling={scaling}";
     }
 
-    /// <summary>Runs the chunk through <paramref name="engine"/> (queued like any request) and returns its stored value.</summary>
-    public static async Task<byte[]> ComputeAsync(LlmEngine engine, IReadOnlyList<int> chunkTokens, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the chunk through <paramref name="engine"/> (queued like any request) and returns its stored value;
+    /// under <paramref name="adapter"/> when given (loaded from its directory when not resident).
+    /// </summary>
+    public static async Task<byte[]> ComputeAsync(LlmEngine engine, IReadOnlyList<int> chunkTokens, ChunkAdapter? adapter, CancellationToken cancellationToken)
     {
         if (chunkTokens.Count == 0)
         {
             throw new ArgumentException("a chunk needs at least one token", nameof(chunkTokens));
         }
         int[] prompt = [BosTokenId(engine), .. chunkTokens];
-        var request = new GenerationRequest($"chunkkv-{Guid.NewGuid():N}", prompt, SamplingParams.Greedy(1) with { IgnoreEos = true }) { ExportKv = true };
+        var request = new GenerationRequest($"chunkkv-{Guid.NewGuid():N}", prompt, SamplingParams.Greedy(1) with { IgnoreEos = true })
+        {
+            ExportKv = true,
+            Adapter = adapter?.EngineName,
+            AdapterPath = adapter?.Path,
+        };
         var stream = engine.AddRequest(request);
         bool finished = false;
         try

@@ -1,5 +1,6 @@
 using Platform.Engine.Execution;
 using Platform.Engine.KvCache;
+using Platform.Engine.Lora;
 using Platform.Engine.Model;
 using static TorchSharp.torch;
 
@@ -20,6 +21,9 @@ namespace Platform.Engine.Blending;
 /// <item>r = 0 is full reuse, the baseline CacheBlend beats: no check layer; at every layer cached tokens keep
 /// their stored (re-rotated) KV and only uncached tokens and the last token are computed.</item>
 /// </list>
+/// Under a LoRA adapter every computed token gets the adapter's deltas on its projections, as the model runner
+/// applies them in a normal prefill; the stored chunk KV must then have been computed under the same adapter
+/// (chunk keys carry the adapter, so base KV never meets an adapter request).
 /// The prompt's layer sink gets the blended KV of each layer; until every chunk layer has arrived, layers are
 /// held back, so a load failure (which falls back to a full prefill) never leaves a sink with blended layers.
 /// </summary>
@@ -31,12 +35,15 @@ internal sealed class BlendedPrefill
     private readonly LlamaModel _model;
     private readonly PagedKvCache _cache;
     private readonly RopeReRotation _rope;
+    private readonly LoraBatch? _lora;
 
-    public BlendedPrefill(LlamaModel model, PagedKvCache cache, RopeReRotation rope)
+    /// <param name="adapter">The request's LoRA adapter; null for the base model.</param>
+    public BlendedPrefill(LlamaModel model, PagedKvCache cache, RopeReRotation rope, LoraAdapter? adapter = null)
     {
         _model = model;
         _cache = cache;
         _rope = rope;
+        _lora = adapter is null ? null : LoraBatch.ForAll(adapter);
     }
 
     /// <summary>The chunk layers the blend reads: with r &gt; 0 layer 0 is recomputed for every token and never read.</summary>
@@ -105,7 +112,7 @@ internal sealed class BlendedPrefill
                 k?.Dispose();
                 storedValues = v;
             }
-            x = _model.Layers[layer].Forward(x, angles, meta, _cache);
+            x = _model.Layers[layer].Forward(x, angles, meta, _cache, _lora);
             bool check = layer == CheckLayer && ratio > 0 && ratio < 1 && storedValues is not null;
             if (!check)
             {

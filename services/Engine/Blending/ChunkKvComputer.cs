@@ -6,7 +6,8 @@ namespace Platform.Engine.Blending;
 
 /// <summary>
 /// Computes a chunk's KV the way a blend expects it: a prefill of <c>[BOS] + chunk</c> on the engine with KV
-/// export, the BOS entry dropped, keys after RoPE at positions 1..n (0..n-1 for models without a BOS).
+/// export, the BOS entry dropped, keys after RoPE at positions 1..n (0..n-1 for models without a BOS). With an
+/// adapter (the name of one resident in the engine) the chunk is computed under it, for blends under that adapter.
 /// </summary>
 public static class ChunkKvComputer
 {
@@ -14,9 +15,9 @@ public static class ChunkKvComputer
     /// Computes the chunk's KV, stepping the engine itself until the prefill is done (safe beside a running
     /// engine loop, since steps take the engine's lock).
     /// </summary>
-    public static InMemoryChunkKv Compute(LlmEngine engine, IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt = 0)
+    public static InMemoryChunkKv Compute(LlmEngine engine, IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt = 0, string? adapter = null)
     {
-        var stream = engine.AddRequest(Request(chunkTokens, bosTokenId, cacheSalt));
+        var stream = engine.AddRequest(Request(chunkTokens, bosTokenId, cacheSalt, adapter));
         GenerationEvent? final = null;
         while (final is null)
         {
@@ -34,9 +35,9 @@ public static class ChunkKvComputer
 
     /// <summary>Computes the chunk's KV on an engine whose loop runs (<see cref="LlmEngine.RunAsync"/>).</summary>
     public static async Task<InMemoryChunkKv> ComputeAsync(
-        LlmEngine engine, IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt = 0, CancellationToken cancellationToken = default)
+        LlmEngine engine, IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt = 0, string? adapter = null, CancellationToken cancellationToken = default)
     {
-        var stream = engine.AddRequest(Request(chunkTokens, bosTokenId, cacheSalt));
+        var stream = engine.AddRequest(Request(chunkTokens, bosTokenId, cacheSalt, adapter));
         await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             if (e.IsFinal)
@@ -47,7 +48,7 @@ public static class ChunkKvComputer
         throw new InvalidOperationException("the chunk's prefill ended without a final event");
     }
 
-    private static GenerationRequest Request(IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt)
+    private static GenerationRequest Request(IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt, string? adapter)
     {
         if (chunkTokens.Count == 0)
         {
@@ -57,6 +58,7 @@ public static class ChunkKvComputer
         return new GenerationRequest($"chunk-kv-{Guid.NewGuid():N}", prompt, SamplingParams.Greedy(1) with { IgnoreEos = true })
         {
             CacheSalt = cacheSalt,
+            Adapter = adapter,
             ExportKv = true,
         };
     }

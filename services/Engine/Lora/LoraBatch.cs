@@ -42,6 +42,12 @@ public sealed class LoraBatch
         return new LoraBatch([.. rowsOf.Select(kv => (kv.Key, kv.Value.Count == adapterOfRow.Count ? null : tensor(kv.Value.ToArray(), device: device)))]);
     }
 
+    /// <summary>
+    /// Every row under <paramref name="adapter"/>, whatever the row count: for passes whose rows shrink from layer
+    /// to layer (CacheBlend's selected tokens) and are all one request's.
+    /// </summary>
+    public static LoraBatch ForAll(LoraAdapter adapter) => new([(adapter, null)]);
+
     /// <summary>Adds each row's adapter delta for <paramref name="group"/> of <paramref name="layer"/> into <paramref name="y"/> in place.</summary>
     public Tensor Apply(int layer, LoraProjectionGroup group, Tensor x, Tensor y)
     {

@@ -11,7 +11,8 @@ namespace Platform.Engine.Serving;
 /// prefill: at most one per step reserves blocks for its whole prompt (like imported KV, so the scheduler
 /// neither computes nor preempts it meanwhile), is blended in its own forward pass before the step's batch
 /// runs, samples its first token and joins the running batch as if its prompt had been prefilled. Other
-/// requests' chunks never share that pass, so they compute exactly what they would without it.
+/// requests' chunks never share that pass, so they compute exactly what they would without it. A request under a
+/// LoRA adapter blends (and falls back) under its adapter.
 /// </summary>
 public sealed partial class LlmEngine
 {
@@ -91,7 +92,7 @@ public sealed partial class LlmEngine
                 layer => BlendedPrefill.NeedsLayer(plan, layer), plan.Spec.LoadTimeout);
             try
             {
-                (logits, int recomputedCached) = new BlendedPrefill(Model, Cache, _reRotation!).Run(sequence.TokenIds, sequence.BlockTable, plan, loads, sink);
+                (logits, int recomputedCached) = new BlendedPrefill(Model, Cache, _reRotation!, active.Adapter).Run(sequence.TokenIds, sequence.BlockTable, plan, loads, sink);
                 int reused = plan.NumCached - recomputedCached;
                 int recomputed = plan.PromptLength - reused;
                 active.BlendReport = new BlendReport(true, null, plan.NumCached, reused, recomputed, loads.BytesLoaded);
@@ -102,7 +103,7 @@ public sealed partial class LlmEngine
                 var reason = e is TimeoutException ? BlendFallbackReason.LoadTimeout : BlendFallbackReason.ChunkUnavailable;
                 FallBack(active, reason, e.Message, loads.BytesLoaded);
                 sequence.PrefixCacheableTokens = int.MaxValue;
-                logits = _runner.Execute([new RunnerChunk(sequence.TokenIds, 0, sequence.PromptLength, sequence.BlockTable, true, sink)])!;
+                logits = _runner.Execute([new RunnerChunk(sequence.TokenIds, 0, sequence.PromptLength, sequence.BlockTable, true, sink) { Adapter = active.Adapter }])!;
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -18,7 +18,7 @@ internal static class TokenEvents
             Lora = request.Adapter is { } adapter ? new Wire.LoraAdapterRef { Name = adapter, Path = request.AdapterPath ?? "" } : null,
         };
         spec.PromptTokenIds.AddRange(request.PromptTokenIds);
-        spec.Blend = Rag.ChunkBlendWire.ToWire(request.Blend);
+        spec.Blend = Rag.ChunkBlendWire.ToWire(request.Blend, request.AdapterPath);
         return spec;
     }
 

@@ -38,7 +38,7 @@ internal sealed class ChatCompletionsEndpoint(
         }
         int? topLogprobs = body.Logprobs == true ? body.TopLogprobs ?? 0 : null;
         var ragPrompt = body.Rag is { } extension
-            ? await rag.PlanChatAsync(context, extension, body.Messages, body.AddGenerationPrompt ?? true, body.Tools, model.Tokenizer, ct).ConfigureAwait(false)
+            ? await rag.PlanChatAsync(context, extension, body.Messages, body.AddGenerationPrompt ?? true, body.Tools, resolved, model.Tokenizer, ct).ConfigureAwait(false)
             : null;
         var promptIds = ragPrompt?.PromptTokenIds ?? prompts.Build(body.Messages, body.AddGenerationPrompt ?? true, body.Tools, model.Tokenizer);
         var maxTokensParam = body.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";

@@ -51,7 +51,7 @@ internal sealed class CompletionsEndpoint(
             throw ApiException.BadRequest($"'logprobs' must be between 0 and 20, got {body.Logprobs}.", "logprobs");
         }
         var ragPrompt = body.Rag is { } extension
-            ? await rag.PlanCompletionAsync(context, extension, body.Prompt, model.Tokenizer, ct).ConfigureAwait(false)
+            ? await rag.PlanCompletionAsync(context, extension, body.Prompt, resolved, model.Tokenizer, ct).ConfigureAwait(false)
             : null;
         var promptList = ragPrompt is not null ? [ragPrompt.PromptTokenIds] : CompletionPrompts.Parse(body.Prompt, model.Tokenizer);
         if (promptList.Count * n > SamplingBuilder.MaxChoices)

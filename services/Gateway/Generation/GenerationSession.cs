@@ -34,8 +34,8 @@ internal sealed class GenerationSession : IAsyncDisposable
             {
                 var request = new GenerationRequest($"{requestId}-{choice.Index}", choice.Plan.PromptTokenIds, choice.Plan.Sampling)
                 {
-                    // Stored chunk KV is the base model's: a request under an adapter prefills its chunks itself.
-                    Blend = choice.Plan.Adapter is null ? choice.Plan.Rag?.Blend : null,
+                    // Under an adapter the blend's chunks were looked up under the adapter's chunk keys.
+                    Blend = choice.Plan.Rag?.Blend,
                     Adapter = choice.Plan.Adapter,
                     AdapterPath = choice.Plan.AdapterPath,
                 };

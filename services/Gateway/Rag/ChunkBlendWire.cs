@@ -1,3 +1,4 @@
+using Platform.ChunkStore.Keys;
 using Platform.ChunkStore.Redis;
 using Platform.Engine.Blending;
 using Wire = Platform.Contracts.Inference.V1;
@@ -6,11 +7,12 @@ namespace Platform.Gateway.Rag;
 
 /// <summary>
 /// A blend as it travels to Prefill in Split mode: the tenant, the ratio and each segment with the id of the
-/// stored chunk it reuses. Prefill looks the chunks up again itself and streams their layers from Redis.
+/// stored chunk it reuses, and the adapter id the chunk keys were computed under (from the request's adapter
+/// directory). Prefill looks the chunks up again itself and streams their layers from Redis.
 /// </summary>
 internal static class ChunkBlendWire
 {
-    public static Wire.ChunkBlend? ToWire(BlendSpec? blend)
+    public static Wire.ChunkBlend? ToWire(BlendSpec? blend, string? adapterPath)
     {
         if (blend is null || blend.Segments.FirstOrDefault(s => s.Cached is RedisChunkKvSource)?.Cached is not RedisChunkKvSource first)
         {
@@ -21,6 +23,7 @@ internal static class ChunkBlendWire
             Tenant = first.Namespace.Tenant,
             RecomputeRatio = blend.RecomputeRatio,
             MinCachedTokens = blend.MinCachedTokens,
+            AdapterId = adapterPath is null ? "" : AdapterFingerprint.Of(adapterPath),
         };
         foreach (var segment in blend.Segments)
         {

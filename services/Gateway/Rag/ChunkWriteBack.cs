@@ -12,6 +12,8 @@ namespace Platform.Gateway.Rag;
 /// All-in-one mode computes them with the Gateway's own engine; Split mode asks the KvStore service
 /// (<c>ConnectionStrings:kvstore</c>, over gRPC) and does nothing when none is configured. One write-back runs
 /// at a time and at most <see cref="MaxPending"/> wait; more are dropped (the next miss schedules them again).
+/// Chunks that missed under a LoRA adapter are computed under it and stored under its chunk keys: all-in-one
+/// with the engine's resident adapter, Split mode by naming the adapter (as served) and its directory to the KvStore.
 /// </summary>
 internal sealed partial class ChunkWriteBack(
     IServiceProvider services,
@@ -28,7 +30,7 @@ internal sealed partial class ChunkWriteBack(
     /// <summary>Write-backs scheduled and not finished.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
-    public void Schedule(TenantNamespace tenant, IReadOnlyList<int[]> chunks)
+    public void Schedule(TenantNamespace tenant, IReadOnlyList<int[]> chunks, WriteBackAdapter? adapter = null)
     {
         if (Interlocked.Increment(ref _pending) > MaxPending)
         {
@@ -41,7 +43,7 @@ internal sealed partial class ChunkWriteBack(
             await _one.WaitAsync(_stopping.Token).ConfigureAwait(false);
             try
             {
-                await WriteAsync(tenant, chunks, _stopping.Token).ConfigureAwait(false);
+                await WriteAsync(tenant, chunks, adapter, _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -55,14 +57,14 @@ internal sealed partial class ChunkWriteBack(
         });
     }
 
-    private async Task WriteAsync(TenantNamespace tenant, IReadOnlyList<int[]> chunks, CancellationToken cancellationToken)
+    private async Task WriteAsync(TenantNamespace tenant, IReadOnlyList<int[]> chunks, WriteBackAdapter? adapter, CancellationToken cancellationToken)
     {
         if (services.GetService<LocalEngineBackend>()?.Engine is { } engine)
         {
             var ingestor = services.GetRequiredService<ChunkIngestor>();
             foreach (var chunk in chunks)
             {
-                await ingestor.StoreAsync(engine, identity.Value, tenant, chunk, cancellationToken).ConfigureAwait(false);
+                await ingestor.StoreAsync(engine, identity.Value, tenant, chunk, adapter?.Chunk, cancellationToken).ConfigureAwait(false);
             }
             return;
         }
@@ -70,7 +72,12 @@ internal sealed partial class ChunkWriteBack(
         {
             return;
         }
-        var request = new IngestRequest { Tenant = tenant.Tenant };
+        var request = new IngestRequest
+        {
+            Tenant = tenant.Tenant,
+            Adapter = adapter?.ServedName ?? "",
+            AdapterPath = adapter?.Chunk.Path ?? "",
+        };
         foreach (var chunk in chunks)
         {
             var tokenChunk = new TokenChunk();

@@ -6,6 +6,7 @@ using Platform.ChunkStore.Keys;
 using Platform.ChunkStore.Redis;
 using Platform.Engine.Blending;
 using Platform.Gateway.Api;
+using Platform.Gateway.Endpoints;
 using Platform.Gateway.Errors;
 using Platform.Gateway.Generation;
 using Platform.Tokenizers;
@@ -17,7 +18,9 @@ namespace Platform.Gateway.Rag;
 /// <c>prefix + chunk_1 .. chunk_n + question</c>, each chunk tokenized alone (by text) or taken from the store
 /// (by id), looked up under the tenant of the request's API key, and turned into the engine's blend. A store
 /// that is down, slow or corrupt leaves chunks given by text to be computed (full prefill, counted and
-/// logged); a chunk given by id needs the store for its tokens, so then the request is refused with 503.
+/// logged); a chunk given by id needs the store for its tokens, so then the request is refused with 503. Under a
+/// LoRA adapter the chunk keys carry the adapter's id, so only KV computed under that adapter is found, and
+/// misses are written back computed under it.
 /// </summary>
 internal sealed partial class RagPlanner(
     RedisChunkStore store,
@@ -35,7 +38,8 @@ internal sealed partial class RagPlanner(
     private const string Placeholder = "\uE000platform-rag-chunks\uE001";
 
     /// <summary><c>/v1/completions</c>: <c>[BOS] + chunks + prompt</c>; the prompt is one string or one token id list.</summary>
-    public async Task<RagPrompt> PlanCompletionAsync(HttpContext context, RagExtension rag, JsonElement? prompt, Tokenizer tokenizer, CancellationToken cancellationToken)
+    public async Task<RagPrompt> PlanCompletionAsync(
+        HttpContext context, RagExtension rag, JsonElement? prompt, ResolvedModel served, Tokenizer tokenizer, CancellationToken cancellationToken)
     {
         int[] question = prompt?.ValueKind switch
         {
@@ -45,7 +49,7 @@ internal sealed partial class RagPlanner(
             _ => throw ApiException.BadRequest("With 'rag', 'prompt' must be one string or one list of token ids (the question after the chunks).", "prompt"),
         };
         int[] prefix = tokenizer.BosTokenId is { } bos ? [bos] : [];
-        return await PlanAsync(context, rag, prefix, question, tokenizer, cancellationToken).ConfigureAwait(false);
+        return await PlanAsync(context, rag, prefix, question, served, tokenizer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -55,7 +59,7 @@ internal sealed partial class RagPlanner(
     /// </summary>
     public async Task<RagPrompt> PlanChatAsync(
         HttpContext context, RagExtension rag, IReadOnlyList<ChatMessageInput>? messages, bool addGenerationPrompt, JsonElement? tools,
-        Tokenizer tokenizer, CancellationToken cancellationToken)
+        ResolvedModel served, Tokenizer tokenizer, CancellationToken cancellationToken)
     {
         var text = chat.Render(messages, addGenerationPrompt, tools, tokenizer, Placeholder);
         int at = text.IndexOf(Placeholder, StringComparison.Ordinal);
@@ -65,15 +69,17 @@ internal sealed partial class RagPlanner(
         }
         int[] prefix = ChatPromptBuilder.Encode(text[..at], tokenizer);
         int[] suffix = tokenizer.Encode(text[(at + Placeholder.Length)..], addSpecialTokens: false, parseSpecialTokens: true);
-        return await PlanAsync(context, rag, prefix, suffix, tokenizer, cancellationToken).ConfigureAwait(false);
+        return await PlanAsync(context, rag, prefix, suffix, served, tokenizer, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<RagPrompt> PlanAsync(HttpContext context, RagExtension rag, int[] prefix, int[] suffix, Tokenizer tokenizer, CancellationToken cancellationToken)
+    private async Task<RagPrompt> PlanAsync(
+        HttpContext context, RagExtension rag, int[] prefix, int[] suffix, ResolvedModel served, Tokenizer tokenizer, CancellationToken cancellationToken)
     {
         var chunks = Validate(rag);
         double ratio = rag.RecomputeRatio ?? BlendSpec.DefaultRecomputeRatio;
         var tenant = tenants.Resolve(context);
-        var model = identity.Value;
+        var adapter = AdapterOf(served);
+        var model = identity.Value.WithAdapter(adapter?.Id);
 
         var tokens = new int[chunks.Count][];
         var keys = new ChunkKey[chunks.Count];
@@ -118,7 +124,7 @@ internal sealed partial class RagPlanner(
             }
             if (ChunkKey.Compute(model, [.. found.Header.TokenIds]) != keys[i])
             {
-                throw ApiException.BadRequest($"Chunk '{keys[i].Id}' was computed for another model, tokenizer or dtype than the one served.", $"rag.chunks[{i}].id");
+                throw ApiException.BadRequest($"Chunk '{keys[i].Id}' was computed for another model, tokenizer, dtype or LoRA adapter than the one requested.", $"rag.chunks[{i}].id");
             }
             tokens[i] = [.. found.Header.TokenIds];
         }
@@ -156,7 +162,7 @@ internal sealed partial class RagPlanner(
                 var missed = Enumerable.Range(0, chunks.Count).Where(i => lookup.Found[i] is null).Select(i => tokens[i]).DistinctBy(keysOf => ChunkKey.Compute(model, keysOf)).ToList();
                 if (missed.Count > 0 && store.IsConfigured)
                 {
-                    writeBack.Schedule(tenant, missed);
+                    writeBack.Schedule(tenant, missed, adapter is null ? null : new WriteBackAdapter(served.Name, adapter));
                 }
             }
         }
@@ -165,6 +171,24 @@ internal sealed partial class RagPlanner(
             store.Metrics.RecordRecomputeRatio(ratio);
         }
         return new RagPrompt(promptIds, blend, tenant, metrics);
+    }
+
+    /// <summary>The request's adapter as chunk keys see it (its content's id); null for the base model.</summary>
+    private static ChunkAdapter? AdapterOf(ResolvedModel served)
+    {
+        if (served.EngineAdapter is not { } engineName || served.AdapterPath is not { } path)
+        {
+            return null;
+        }
+        try
+        {
+            return ChunkAdapter.Of(engineName, path);
+        }
+        catch (Exception e) when (e is Engine.Lora.LoraAdapterException or IOException or UnauthorizedAccessException)
+        {
+            throw new ApiException(StatusCodes.Status500InternalServerError,
+                $"The LoRA adapter '{served.Name}' cannot be read from its directory ({e.Message}); reload it.", ErrorTypes.Server, "model", "adapter_unreadable");
+        }
     }
 
     private static IReadOnlyList<RagChunkInput> Validate(RagExtension rag)

@@ -14,7 +14,8 @@ namespace Platform.KvStore.Ingest;
 /// Ingest: documents are tokenized (no BOS: the chunk KV is computed behind one) and split into chunks of
 /// <c>chunk_tokens</c>; each chunk not yet stored for its tenant is computed with the engine and written.
 /// Progress streams one message per chunk. Each document is recorded (<c>ckvdoc:{tenant}:{id}</c>: metadata
-/// and chunk ids) so its chunks can be found again by document.
+/// and chunk ids) so its chunks can be found again by document. With an adapter the chunks are computed under it
+/// and keyed with its id (<see cref="KvStoreAdapters"/>).
 /// </summary>
 public sealed partial class DocumentIngestor(
     EngineHost host,
@@ -27,13 +28,10 @@ public sealed partial class DocumentIngestor(
     /// <summary>Checks and splits a request; throws <see cref="ArgumentException"/> naming the field for bad input.</summary>
     public IngestPlan Plan(IngestRequest request)
     {
-        if (request.AdapterId.Length > 0)
-        {
-            throw new ArgumentException($"adapter_id '{request.AdapterId}': this KvStore computes KV for the base model only");
-        }
         var engine = host.Engine;
         var tokenizer = engine.Tokenizer ?? throw new InvalidOperationException("the model has no tokenizer.json");
         var tenant = TenantNamespace.Of(request.Tenant);
+        var adapter = KvStoreAdapters.Resolve(engine, tenant, request.Adapter, request.AdapterPath);
         int chunkTokens = request.ChunkTokens == 0 ? options.Value.ChunkTokens : request.ChunkTokens;
         if (chunkTokens is < DocumentChunker.MinChunkTokens or > DocumentChunker.MaxChunkTokens)
         {
@@ -61,6 +59,10 @@ public sealed partial class DocumentIngestor(
                 document.Id = Guid.NewGuid().ToString("N");
             }
             var docTenant = document.Tenant.Length > 0 ? TenantNamespace.Of(document.Tenant) : tenant;
+            if (adapter is not null && docTenant != tenant)
+            {
+                throw new ArgumentException($"documents[{d}].tenant '{docTenant.Tenant}': with an adapter every document is the request's tenant '{tenant.Tenant}', whose adapter it is");
+            }
             document.Tenant = docTenant.Tenant;
             var ids = tokenizer.Encode(document.Text, addSpecialTokens: false, parseSpecialTokens: false);
             var chunks = DocumentChunker.Split(ids, chunkTokens);
@@ -84,7 +86,7 @@ public sealed partial class DocumentIngestor(
             }
             work.Add(new IngestWork(tenant, "", c, ids));
         }
-        return new IngestPlan(work, documents);
+        return new IngestPlan(work, documents, adapter);
     }
 
     /// <summary>Stores every chunk of the plan in order, yielding progress per chunk and a final message.</summary>
@@ -96,7 +98,7 @@ public sealed partial class DocumentIngestor(
         var byDocument = new Dictionary<(string Tenant, string Id), List<string>>();
         foreach (var work in plan.Work)
         {
-            var (key, outcome) = await ingestor.StoreAsync(engine, model, work.Tenant, work.TokenIds, cancellationToken).ConfigureAwait(false);
+            var (key, outcome) = await ingestor.StoreAsync(engine, model, work.Tenant, work.TokenIds, plan.Adapter, cancellationToken).ConfigureAwait(false);
             progress.ChunksDone++;
             switch (outcome)
             {

@@ -43,7 +43,8 @@ public static class ChunkKvComputer
         {
             ExportKv = true,
             Adapter = adapter?.EngineName,
-            AdapterPath = adapter?.Path,
+            // No path: the adapter must be resident in the engine already.
+            AdapterPath = string.IsNullOrEmpty(adapter?.Path) ? null : adapter.Path,
         };
         var stream = engine.AddRequest(request);
         bool finished = false;

@@ -137,6 +137,16 @@ public sealed class FinetuneServer : IAsyncDisposable
     public static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, object body) =>
         http.PostAsync(path, new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
 
+    /// <summary>Split mode: waits until the Gateway has load reports from every instance (<c>/health</c> says Healthy, not Degraded).</summary>
+    public async Task WaitAllInstancesAsync()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        while (!(await (await Acme.GetAsync("/health", cts.Token)).Content.ReadAsStringAsync(cts.Token)).StartsWith("Healthy\n", StringComparison.Ordinal))
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
     /// <summary>A greedy completion's text; fails the test on any status but 200.</summary>
     public static async Task<string> CompleteAsync(HttpClient http, string model, string prompt, int maxTokens)
     {

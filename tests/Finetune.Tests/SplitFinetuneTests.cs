@@ -22,6 +22,7 @@ public sealed class SplitFinetuneTests : IDisposable
         using var prefill = await prefillStart;
         using var decode = await decodeStart;
         await using var server = await FinetuneServer.StartSplitAsync(_data.Path, prefill.Address, decode.Address);
+        await server.WaitAllInstancesAsync();
         var tokenizer = server.Tokenizer;
         var basePrompt = TrainingData.RandomPrompt(tokenizer, new Random(99));
         var baseText = await FinetuneServer.CompleteAsync(server.Acme, "stories", basePrompt, 12);
@@ -152,6 +153,52 @@ public sealed class SplitFinetuneTests : IDisposable
         Assert.Contains("Decode instance decode-0 refused the job", failed.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Contains("rank 8 is outside [1, 4]", failed.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, (await decode.GetLoadAsync()).FineTuningJobs);
+
+        // A cancel through the API stops the job on the instance, which then takes the next one.
+        var running = (await FinetuneServer.JsonAsync(await FinetuneServer.PostJsonAsync(server.Acme, "/v1/fine_tuning/jobs", new
+        {
+            model = "stories",
+            training_file = file,
+            hyperparameters = new { n_epochs = 50, batch_size = 1 },
+            method = new { type = "lora", lora = new { rank = 4 } },
+        }))).GetProperty("id").GetString()!;
+        await FinetuneServer.WaitJobAsync(server.Acme, running, j => j.GetProperty("step").GetInt64() >= 1);
+        await FinetuneServer.JsonAsync(await server.Acme.PostAsync($"/v1/fine_tuning/jobs/{running}/cancel", null));
+        var cancelled = await FinetuneServer.WaitJobAsync(server.Acme, running, j => j.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled");
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        await decode.WaitForLoadAsync(l => l.FineTuningJobs == 0, FinetuneServer.Timeout);
+    }
+
+    [SkippableFact]
+    public async Task A_restarted_fine_tuning_service_attaches_to_the_job_still_training_on_its_decode_instance()
+    {
+        var modelDir = TestModels.RequireStories260K();
+        using var decode = await ServiceProcess.StartAsync("Decode", modelDir);
+        var prefill = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
+        string id;
+        await using (var first = await FinetuneServer.StartSplitAsync(_data.Path, prefill, decode.Address))
+        {
+            var file = (await FinetuneServer.JsonAsync(await FinetuneServer.UploadAsync(first.Acme, TrainingData.PatternJsonl(first.Tokenizer, 8, seed: 4)))).GetProperty("id").GetString()!;
+            id = (await FinetuneServer.JsonAsync(await FinetuneServer.PostJsonAsync(first.Acme, "/v1/fine_tuning/jobs", new
+            {
+                model = "stories",
+                training_file = file,
+                hyperparameters = new { n_epochs = 12, batch_size = 2, learning_rate = 1e-2 },
+            }))).GetProperty("id").GetString()!;
+            await FinetuneServer.WaitJobAsync(first.Acme, id, j => j.GetProperty("step").GetInt64() >= 2);
+            await first.StopAsync();
+        }
+
+        // The job trained on while no fine-tuning service watched it; the next one finds it by its id there.
+        await using var second = await FinetuneServer.StartSplitAsync(_data.Path, prefill, decode.Address);
+        var done = await FinetuneServer.WaitJobAsync(second.Acme, id, j => j.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled");
+        Assert.True(done.GetProperty("status").GetString() == "succeeded", done.ToString());
+        var events = await FinetuneServer.EventsAsync(second.Acme, id);
+        var messages = events.Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Contains("Attached to the job running on Decode instance decode-0.", messages);
+        Assert.DoesNotContain(messages, m => m.StartsWith("Resumed from the checkpoint", StringComparison.Ordinal));
+        Assert.Equal(Enumerable.Range(1, 48).Select(i => (long)i),
+            events.Where(e => e.GetProperty("type").GetString() == "metrics").Select(e => e.GetProperty("data").GetProperty("step").GetInt64()));
     }
 
     private static Contracts.Finetune.V1.JobSpec Spec(string id, string checkpointDir, int rank, int examples)

@@ -38,6 +38,8 @@ public sealed partial class DecodeJobExecutor(
         var refused = new HashSet<string>(StringComparer.Ordinal);
         long waitingSince = time.GetTimestamp();
         bool waiting = false;
+        string? lostFrom = null;
+        long lostAt = 0;
         while (true)
         {
             if (stoppingToken.IsCancellationRequested || progress.Job.IsTerminal)
@@ -49,7 +51,12 @@ public sealed partial class DecodeJobExecutor(
             {
                 return JobOutcome.Cancelled;
             }
-            var instance = placement.Reserve(preferred, refused);
+            // An instance that stopped answering may only have been out of reach and still train the job: it gets the
+            // router's staleness window to answer again (the start then re-attaches) before the job goes elsewhere.
+            IReadOnlySet<string> excluded = lostFrom is not null && time.GetElapsedTime(lostAt) < placement.Grace
+                ? new HashSet<string>(refused.Concat(placement.InstanceNames.Where(n => n != lostFrom)), StringComparer.Ordinal)
+                : refused;
+            var instance = placement.Reserve(preferred ?? lostFrom, excluded);
             if (instance is null)
             {
                 var timeout = options.Value.PlacementTimeout;
@@ -86,10 +93,16 @@ public sealed partial class DecodeJobExecutor(
                         {
                             preferred = null;
                         }
+                        if (lostFrom == instance.Name)
+                        {
+                            lostFrom = null;
+                        }
                         break;
                     case AttemptKind.Lost:
                         instance.MarkUnhealthy(attempt.Reason!);
                         preferred = null;
+                        lostFrom = instance.Name;
+                        lostAt = time.GetTimestamp();
                         waiting = false;
                         waitingSince = time.GetTimestamp();
                         long checkpoint = progress.Job.CheckpointStep;

@@ -7,7 +7,9 @@
 #                                                               (also serves the fine-tuning API; jobs, files and
 #                                                               checkpoints under .artifacts/finetune or $FINETUNE_DATA)
 #   infra/run.sh split [--model DIR] [--port 8000] ...           Gateway, Prefill and Decode as separate
-#                                                               processes on loopback, real gRPC between them
+#                                                               processes on loopback, real gRPC between them; the
+#                                                               Gateway serves the fine-tuning API too and places each
+#                                                               job on the Decode instance (same data directory)
 #   infra/run.sh generate [--model DIR] [--prompt TEXT] ...     one-shot text generation, no server
 #
 # Both serving modes also start the KvStore service (chunk KV ingest, HTTP on :5103, gRPC on :5104) and,
@@ -104,8 +106,11 @@ if [ "$mode" = split ]; then
   pids+=($!)
   dotnet "services/Prefill/bin/$bin/Platform.Prefill.dll" --model "$model" --urls "http://127.0.0.1:$prefill_port" "${shared_args[@]}" &
   pids+=($!)
-  echo "platform (split): prefill on :$prefill_port, decode on :$decode_port; OpenAI-compatible API at http://127.0.0.1:$port/v1" >&2
-  dotnet "services/Gateway/bin/$bin/Platform.Gateway.dll" "${with_model[@]}" "${args[@]}" --Gateway:Mode Split \
+  echo "platform (split): prefill on :$prefill_port, decode on :$decode_port; OpenAI-compatible API (with /v1/files and /v1/fine_tuning/jobs, trained on decode) at http://127.0.0.1:$port/v1" >&2
+  # The Split Gateway with the fine-tuning API (services/Finetune): jobs train co-served on the Decode instance, which
+  # writes checkpoints and adapters under the same Finetune:DataPath (one machine, so the storage is shared).
+  dotnet "services/Finetune/bin/$bin/Platform.Finetune.dll" "${with_model[@]}" "${args[@]}" --Gateway:Mode Split \
+    --Finetune:DataPath "${FINETUNE_DATA:-$root/.artifacts/finetune-split}" \
     --Gateway:Prefill:Instances:0:Name prefill-0 --Gateway:Prefill:Instances:0:Address "http://127.0.0.1:$prefill_port" \
     --Gateway:Decode:Instances:0:Name decode-0 --Gateway:Decode:Instances:0:Address "http://127.0.0.1:$decode_port" &
   pids+=($!)

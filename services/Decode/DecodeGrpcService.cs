@@ -12,6 +12,7 @@ public sealed partial class DecodeGrpcService(
     EngineHost host,
     KvReceiver receiver,
     PendingGenerations pending,
+    FineTuning.FineTuningJobs fineTuning,
     IOptions<DecodeOptions> options,
     TimeProvider time,
     ILogger<DecodeGrpcService> logger) : DecodeService.DecodeServiceBase
@@ -86,7 +87,9 @@ public sealed partial class DecodeGrpcService(
     public override Task<LoadReport> GetLoad(GetLoadRequest request, ServerCallContext context)
     {
         var engine = host.Engine;
-        return Task.FromResult(LoadReports.Create("decode", engine.Stats(), engine.Options.BlockSize, receiver.InFlightTokens, receiver.InFlight, time));
+        var report = LoadReports.Create("decode", engine.Stats(), engine.Options.BlockSize, receiver.InFlightTokens, receiver.InFlight, time);
+        report.FineTuningJobs = fineTuning.Running;
+        return Task.FromResult(report);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} cancelled: its subscriber left or its deadline passed")]

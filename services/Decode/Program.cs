@@ -1,4 +1,5 @@
 using Platform.Decode;
+using Platform.Decode.FineTuning;
 using Platform.PhaseSplit.Hosting;
 using Platform.ServiceDefaults;
 
@@ -14,8 +15,10 @@ builder.Services.AddOptions<DecodeOptions>()
 builder.Services.AddSingleton<PendingGenerations>();
 builder.Services.AddSingleton<KvReceiver>();
 builder.Services.AddSingleton<KvTransferLedger>();
+builder.Services.AddSingleton<FineTuningJobs>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapGrpcService<DecodeGrpcService>();
+app.MapGrpcService<FineTuningGrpcService>();
 app.Run();

@@ -42,6 +42,32 @@ public sealed class FinetuneServer : IAsyncDisposable
 
     public LlmEngine Engine => _app.Services.GetRequiredService<LocalEngineBackend>().Engine!;
 
+    /// <summary>The served model's tokenizer, in either mode.</summary>
+    public Platform.Tokenizers.Tokenizer Tokenizer => _app.Services.GetRequiredService<IGenerationBackend>().Model!.Tokenizer;
+
+    /// <summary>
+    /// The same host in Split mode: the Gateway routes to the Prefill and Decode instances at these addresses
+    /// (named prefill-0 and decode-0), polled for load every 200 ms, and places fine-tuning jobs on decode-0.
+    /// </summary>
+    public static Task<FinetuneServer> StartSplitAsync(string dataPath, string prefillAddress, string decodeAddress, IDictionary<string, string?>? settings = null)
+    {
+        var split = new Dictionary<string, string?>
+        {
+            ["Gateway:Mode"] = "Split",
+            ["Gateway:Prefill:Instances:0:Name"] = "prefill-0",
+            ["Gateway:Prefill:Instances:0:Address"] = prefillAddress,
+            ["Gateway:Decode:Instances:0:Name"] = "decode-0",
+            ["Gateway:Decode:Instances:0:Address"] = decodeAddress,
+            ["Gateway:Routing:LoadPollInterval"] = "00:00:00.200",
+            ["Gateway:Routing:LoadTimeout"] = "00:00:01",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            split[key] = value;
+        }
+        return StartAsync(dataPath, split);
+    }
+
     public static async Task<FinetuneServer> StartAsync(string dataPath, IDictionary<string, string?>? settings = null)
     {
         var modelDir = TestModels.RequireStories260K();
@@ -110,6 +136,42 @@ public sealed class FinetuneServer : IAsyncDisposable
 
     public static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, object body) =>
         http.PostAsync(path, new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
+
+    /// <summary>Split mode: waits until the Gateway has load reports from every instance (<c>/health</c> says Healthy, not Degraded).</summary>
+    public async Task WaitAllInstancesAsync()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        while (!(await (await Acme.GetAsync("/health", cts.Token)).Content.ReadAsStringAsync(cts.Token)).StartsWith("Healthy\n", StringComparison.Ordinal))
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    /// <summary>A greedy completion's text; fails the test on any status but 200.</summary>
+    public static async Task<string> CompleteAsync(HttpClient http, string model, string prompt, int maxTokens)
+    {
+        var body = new StringContent(JsonSerializer.Serialize(new { model, prompt, max_tokens = maxTokens, temperature = 0 }), Encoding.UTF8, "application/json");
+        var response = await JsonAsync(await http.PostAsync("/v1/completions", body));
+        return response.GetProperty("choices")[0].GetProperty("text").GetString()!;
+    }
+
+    /// <summary>All the job's events (every page), oldest first.</summary>
+    public static async Task<List<JsonElement>> EventsAsync(HttpClient http, string id)
+    {
+        var newestFirst = new List<JsonElement>();
+        string after = "";
+        while (true)
+        {
+            var page = await JsonAsync(await http.GetAsync($"/v1/fine_tuning/jobs/{id}/events?limit=100{after}"));
+            newestFirst.AddRange(page.GetProperty("data").EnumerateArray());
+            if (!page.GetProperty("has_more").GetBoolean())
+            {
+                newestFirst.Reverse();
+                return newestFirst;
+            }
+            after = $"&after={newestFirst[^1].GetProperty("id").GetString()}";
+        }
+    }
 
     /// <summary>Polls the job until <paramref name="done"/> holds for it.</summary>
     public static async Task<JsonElement> WaitJobAsync(HttpClient http, string id, Func<JsonElement, bool> done)

@@ -31,6 +31,8 @@ public sealed class ServiceProcess : IDisposable
 
     public string Address { get; }
 
+    public int Port => new Uri(Address).Port;
+
     public GrpcChannel Channel { get; }
 
     public bool HasExited => _process.HasExited;
@@ -50,14 +52,17 @@ public sealed class ServiceProcess : IDisposable
     }
 
     /// <summary>Starts Platform.{service}.dll with the model and extra configuration (<c>--Key value</c> pairs).</summary>
-    public static async Task<ServiceProcess> StartAsync(string service, string model, params string[] settings)
+    public static Task<ServiceProcess> StartAsync(string service, string model, params string[] settings) =>
+        StartAsync(service, model, FreePort(), settings);
+
+    /// <summary>As above, on <paramref name="port"/>: a process restarted on the port of one that was killed is the same instance to its callers.</summary>
+    public static async Task<ServiceProcess> StartAsync(string service, string model, int port, params string[] settings)
     {
         var dll = Path.Combine(TestModels.RepositoryRoot, "services", service, "bin", TestModels.Configuration, "net10.0", "linux-x64", $"Platform.{service}.dll");
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException($"build {service} first (dotnet build Platform.sln -c {TestModels.Configuration})", dll);
         }
-        int port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             UseShellExecute = false,

@@ -1,13 +1,12 @@
 using Microsoft.Extensions.Options;
 using Platform.Finetune.Files;
 using Platform.Finetune.Hosting;
-using Platform.Gateway.Backend;
 using Platform.Gateway.Errors;
 
 namespace Platform.Finetune.Endpoints;
 
 /// <summary><c>/v1/files</c>: training files are validated (and tokenized with the served model) on upload.</summary>
-public sealed class FilesEndpoints(FileStore files, TrainingDataParser parser, LocalEngineBackend backend, IOptions<FinetuneOptions> options, TimeProvider time)
+public sealed class FilesEndpoints(FileStore files, TrainingDataParser parser, IFineTuningModel model, IOptions<FinetuneOptions> options, TimeProvider time)
 {
     public async Task<IResult> UploadAsync(HttpContext context)
     {
@@ -31,8 +30,8 @@ public sealed class FilesEndpoints(FileStore files, TrainingDataParser parser, L
         using var buffer = new MemoryStream();
         await upload.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
         var content = buffer.ToArray();
-        var engine = backend.Engine ?? throw new BackendUnavailableException(backend.NotReadyReason);
-        var examples = parser.Parse(content, engine.Tokenizer!, engine.Model.Rope.MaxPositions);
+        var (tokenizer, maxTokens) = model.Tokenization();
+        var examples = parser.Parse(content, tokenizer, maxTokens);
         var stored = files.Add(CallerIdentity.Of(context).Tenant, Path.GetFileName(upload.FileName), content, examples.Count, time.GetUtcNow().ToUnixTimeSeconds());
         return Results.Json(FileObject.Of(stored), FinetuneJson.Options);
     }

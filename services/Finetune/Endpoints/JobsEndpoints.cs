@@ -2,15 +2,13 @@ using System.Text.Json;
 using Platform.Finetune.Files;
 using Platform.Finetune.Hosting;
 using Platform.Finetune.Jobs;
-using Platform.Gateway.Backend;
 using Platform.Gateway.Endpoints;
 using Platform.Gateway.Errors;
-using TorchSharp;
 
 namespace Platform.Finetune.Endpoints;
 
 /// <summary><c>/v1/fine_tuning/jobs</c>: create, list, get, cancel, events. A job belongs to the caller's tenant; to others it is a 404.</summary>
-public sealed class JobsEndpoints(JobStore jobs, FileStore files, JobRunner runner, ServedModel served, LocalEngineBackend backend, TimeProvider time)
+public sealed class JobsEndpoints(JobStore jobs, FileStore files, JobRunner runner, ServedModel served, IFineTuningModel model, TimeProvider time)
 {
     public async Task<IResult> CreateAsync(HttpContext context)
     {
@@ -26,16 +24,12 @@ public sealed class JobsEndpoints(JobStore jobs, FileStore files, JobRunner runn
         }
         using (doc)
         {
-            var engine = backend.Engine ?? throw new BackendUnavailableException(backend.NotReadyReason);
-            var request = JobRequestReader.Read(doc.RootElement, engine.Adapters.MaxLoraRank);
+            var request = JobRequestReader.Read(doc.RootElement, model.MaxLoraRank);
             if (!string.Equals(request.Model, served.Name, StringComparison.Ordinal))
             {
                 throw ApiException.BadRequest($"Model '{request.Model}' is not available for fine-tuning; this service fine-tunes '{served.Name}'.", "model", "model_not_available");
             }
-            if (engine.Model.DType != torch.ScalarType.Float32)
-            {
-                throw ApiException.BadRequest($"Fine-tuning needs the model served in float32 (Engine:DType); it is served in {engine.Model.DType}.", "model");
-            }
+            model.EnsureCanFineTune();
             var file = files.Get(request.TrainingFile, tenant, "training_file");
             var now = time.GetUtcNow();
             var job = new FineTuningJob

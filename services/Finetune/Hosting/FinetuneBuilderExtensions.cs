@@ -1,25 +1,40 @@
 using Platform.Finetune.Endpoints;
 using Platform.Finetune.Files;
 using Platform.Finetune.Jobs;
+using Platform.Finetune.Placement;
 using Platform.Gateway.Errors;
 
 namespace Platform.Finetune.Hosting;
 
-/// <summary>Adds the fine-tuning service to an all-in-one Gateway (Local mode: the jobs train in its engine).</summary>
+/// <summary>
+/// Adds the fine-tuning service to a Gateway (after <c>AddGatewayBackend</c>): in Local mode jobs train in its
+/// engine; in Split mode each job is placed on a Decode instance and trains co-served there.
+/// </summary>
 public static class FinetuneBuilderExtensions
 {
     public static IHostApplicationBuilder AddFinetune(this IHostApplicationBuilder builder)
     {
-        var mode = builder.Configuration["Gateway:Mode"];
-        if (!string.IsNullOrWhiteSpace(mode) && !string.Equals(mode, "Local", StringComparison.OrdinalIgnoreCase))
-        {
-            // Split mode would place jobs on Decode instances, which have no fine-tuning API yet (see the README).
-            throw new InvalidOperationException($"the fine-tuning service runs with the all-in-one Gateway (Gateway:Mode Local); Gateway:Mode is '{mode}'");
-        }
         var services = builder.Services;
+        var mode = builder.Configuration["Gateway:Mode"];
+        if (string.IsNullOrWhiteSpace(mode) || string.Equals(mode, "Local", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<IFineTuningModel, LocalFineTuningModel>();
+            services.AddSingleton<IJobExecutor, LocalJobExecutor>();
+        }
+        else if (string.Equals(mode, "Split", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<IFineTuningModel, SplitFineTuningModel>();
+            services.AddSingleton<DecodePlacement>();
+            services.AddSingleton<IJobExecutor, DecodeJobExecutor>();
+        }
+        else
+        {
+            throw new InvalidOperationException($"Gateway:Mode (Gateway__Mode) must be Local or Split, got '{mode}'");
+        }
         services.AddOptions<FinetuneOptions>().BindConfiguration(FinetuneOptions.SectionName)
             .Validate(o => o.CheckpointEverySteps >= 1 && o.MaxForwardTokens >= 1 && o.MaxBackwardLayers >= 1 && o.MaxFileBytes >= 1 && !string.IsNullOrWhiteSpace(o.DataPath),
                 "Finetune: CheckpointEverySteps, MaxForwardTokens, MaxBackwardLayers and MaxFileBytes must be at least 1, and DataPath set")
+            .Validate(o => o.PlacementTimeout > TimeSpan.Zero, "Finetune:PlacementTimeout (Finetune__PlacementTimeout) must be positive, e.g. 00:10:00")
             .ValidateOnStart();
         services.AddSingleton<FileStore>();
         services.AddSingleton<JobStore>();

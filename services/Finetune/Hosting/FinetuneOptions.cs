@@ -22,4 +22,15 @@ public sealed class FinetuneOptions
 
     /// <summary>The inter-token latency target that shrinks F and k; 0 turns the guard off.</summary>
     public double TargetIterationMs { get; set; } = 100;
+
+    /// <summary>Split mode: how long a job waits for a Decode instance with room (none healthy, or each running a job) before it fails.</summary>
+    public TimeSpan PlacementTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The engine-side co-serving settings these options give a job.</summary>
+    public Engine.Lora.Training.CoServingOptions CoServing() => new()
+    {
+        MaxForwardTokens = MaxForwardTokens,
+        MaxBackwardLayers = MaxBackwardLayers,
+        TargetIterationTime = TargetIterationMs > 0 ? TimeSpan.FromMilliseconds(TargetIterationMs) : null,
+    };
 }

@@ -20,6 +20,10 @@ public sealed record FineTuningJob
     public long TotalSteps { get; init; }
     public string? Error { get; init; }
     public bool CancelRequested { get; init; }
+    /// <summary>The last step saved to the job's checkpoint (0: none).</summary>
+    public long CheckpointStep { get; init; }
+    /// <summary>Split mode: the Decode instance the job was last placed on.</summary>
+    public string? PlacedOn { get; init; }
 
     public bool IsTerminal => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 }

@@ -53,7 +53,7 @@ public sealed class InstanceState
                 return null;
             }
             return new InstanceLoad(r.QueuedPromptTokens + _sentPromptTokens, r.RunningSequences, r.WaitingSequences,
-                r.FreeKvBlocks - _sentBlocks, r.TotalKvBlocks, r.KvBlockSize > 0 ? r.KvBlockSize : 16);
+                r.FreeKvBlocks - _sentBlocks, r.TotalKvBlocks, r.KvBlockSize > 0 ? r.KvBlockSize : 16, r.FineTuningJobs);
         }
     }
 

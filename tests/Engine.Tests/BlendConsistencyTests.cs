@@ -46,4 +46,25 @@ public sealed class BlendConsistencyTests
             kv.Dispose();
         }
     }
+
+    [Fact]
+    public void The_check_layers_kv_only_pass_writes_exactly_the_kv_a_full_layer_pass_writes()
+    {
+        var config = TinyConfig();
+        using var model = ModelLoader.CreateDummy(config, new EngineOptions { DummySeed = 7 });
+        using var harness = new RunnerHarness(model, 64, 16);
+        var tokens = Tokens(94, 37, 96);
+        var full = harness.AllocateBlocks(tokens.Length);
+        var kvOnly = harness.AllocateBlocks(tokens.Length);
+        using var scope = NewDisposeScope();
+        harness.Runner.Execute([new RunnerChunk(tokens, 0, tokens.Length, full, false)]);
+        var x = model.Embed(tensor(tokens.Select(t => (long)t).ToArray()));
+        var angles = model.Rope.Lookup(arange(tokens.Length, ScalarType.Int64));
+        model.Layers[0].WriteKv(x, angles, tensor(harness.Cache.SlotsOf(kvOnly, 0, tokens.Length)), harness.Cache);
+        var (k0, v0) = harness.Cache.ExportLayer(0, full, tokens.Length);
+        var (k1, v1) = harness.Cache.ExportLayer(0, kvOnly, tokens.Length);
+        Assert.True(k0.allclose(k1, 1e-5, 1e-6), $"K differs by {(k0 - k1).abs().max().item<float>()}");
+        Assert.True(v0.allclose(v1, 1e-5, 1e-6), $"V differs by {(v0 - v1).abs().max().item<float>()}");
+        Assert.True(k1.abs().sum().item<float>() > 0, "the kv-only pass wrote nothing");
+    }
 }

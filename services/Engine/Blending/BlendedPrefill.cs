@@ -9,9 +9,10 @@ namespace Platform.Engine.Blending;
 /// <summary>
 /// CacheBlend's prefill of one prompt into its reserved blocks, as its own forward pass:
 /// <list type="bullet">
-/// <item>r &gt; 0: layers 0 and 1 (the check layer) compute every token, exactly as a full prefill does. At the
-/// check layer each cached token's deviation is the squared L2 distance between its fresh V and the stored V
-/// (V, as the original CacheBlend code; V needs no re-rotation, so the measure is independent of RoPE).
+/// <item>r &gt; 0: layer 0 computes every token, exactly as a full prefill does; the check layer (1) computes every
+/// token's K and V (as a full prefill would write them) and, from them, each cached token's deviation: the squared
+/// L2 distance between its fresh V and the stored V (V, as the original CacheBlend code; V needs no re-rotation,
+/// so the measure is independent of RoPE). Its attention and MLP then run for the selected tokens only.
 /// The top r share of cached tokens, every uncached token (system prompt, missed chunks, question) and the
 /// last token are selected. Later layers place the re-rotated stored K/V of all cached tokens, compute
 /// Q/K/V/MLP for the selected tokens only, overwrite their K/V and attend over the whole blended cache
@@ -112,7 +113,6 @@ internal sealed class BlendedPrefill
                 k?.Dispose();
                 storedValues = v;
             }
-            x = _model.Layers[layer].Forward(x, angles, meta, _cache, _lora);
             bool check = layer == CheckLayer && ratio > 0 && ratio < 1 && storedValues is not null;
             if (!check)
             {
@@ -120,6 +120,10 @@ internal sealed class BlendedPrefill
             }
             else
             {
+                // Every token's fresh K/V at the check layer (what a full pass would write), the selection from its
+                // V, then attention and MLP for the selected tokens only: the other tokens' outputs of this layer
+                // would be dropped anyway.
+                _model.Layers[layer].WriteKv(x, angles, slotsAll, _cache, _lora);
                 selected = Select(plan, cachedSlots, storedValues!, layer, ratio);
                 storedValues!.Dispose();
                 if (selected.Length < n)
@@ -132,6 +136,7 @@ internal sealed class BlendedPrefill
                     selected = null;
                 }
             }
+            x = _model.Layers[layer].Forward(x, angles, meta, _cache, _lora);
             if (sink is not null)
             {
                 var (k, v) = _cache.ExportLayer(layer, blockTable, n);

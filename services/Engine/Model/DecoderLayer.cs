@@ -86,6 +86,22 @@ public sealed partial class DecoderLayer : IDisposable
         return x + WithLora(lora, Lora.LoraProjectionGroup.Down, activated, Projection.Apply(activated, _downWeight, _downBias));
     }
 
+    /// <summary>
+    /// Only this layer's K (after RoPE) and V of <paramref name="x"/>, written to <paramref name="slots"/>: what
+    /// <see cref="Forward"/> would write there, without its attention and MLP (CacheBlend's check layer needs every
+    /// token's fresh KV but the rest of the layer only for the tokens it goes on computing).
+    /// </summary>
+    public void WriteKv(Tensor x, RotaryAngles angles, Tensor slots, PagedKvCache cache, Lora.LoraBatch? lora = null)
+    {
+        long t = x.shape[0];
+        var normed = RmsNorm.Apply(x, _inputNorm, _config.RmsNormEps);
+        var qkv = WithLora(lora, Lora.LoraProjectionGroup.Qkv, normed, Projection.Apply(normed, _qkvWeight, _qkvBias));
+        int kvHeads = _config.NumKeyValueHeads;
+        var k = RotaryEmbedding.Apply(qkv.narrow(1, _qSize, _kvSize).view(t, kvHeads, _config.HeadDim), angles);
+        var v = qkv.narrow(1, _qSize + _kvSize, _kvSize).view(t, kvHeads, _config.HeadDim);
+        cache.Write(_index, slots, k, v);
+    }
+
     /// <summary>Joins weights along their output rows into memory given huge pages before first touch.</summary>
     private static Tensor Concat(params Tensor[] parts)
     {

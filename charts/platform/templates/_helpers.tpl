@@ -284,3 +284,42 @@ lifecycle:
     exec:
       command: ["sleep", "5"]
 {{- end -}}
+
+{{/* "true" when the fine-tuning service is deployed (finetune.enabled); it needs Split mode. */}}
+{{- define "platform.finetuneEnabled" -}}
+{{- if and .Values.finetune .Values.finetune.enabled -}}
+{{- if ne .Values.gateway.mode "Split" -}}
+{{- fail "finetune.enabled needs gateway.mode Split: the fine-tuning service places jobs on the Decode instances (in Local mode every Gateway pod has its own engine and adapter catalog)" -}}
+{{- end -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The claim holding Finetune:DataPath: finetune.storage.existingClaim, or the one the chart creates. */}}
+{{- define "platform.finetuneClaim" -}}
+{{- default (printf "%s-finetune" (include "platform.fullname" .)) .Values.finetune.storage.existingClaim -}}
+{{- end -}}
+
+{{/* The shared fine-tuning volume (ReadWriteMany), on the fine-tuning service and every Prefill and Decode pod. */}}
+{{- define "platform.finetuneVolume" -}}
+- name: finetune-data
+  persistentVolumeClaim:
+    claimName: {{ include "platform.finetuneClaim" . }}
+{{- end -}}
+
+{{- define "platform.finetuneMount" -}}
+- name: finetune-data
+  mountPath: {{ .Values.finetune.dataPath }}
+{{- end -}}
+
+{{/* <prefix>__<Key> from a map of settings: (dict "prefix" "Finetune" "settings" .Values.finetune.settings). */}}
+{{- define "platform.settingsEnv" -}}
+{{- range $key, $value := .settings }}
+- name: {{ $.prefix }}__{{ $key }}
+  {{- if and (kindIs "float64" $value) (eq (float64 (int64 $value)) $value) }}
+  value: {{ int64 $value | toString | quote }}
+  {{- else }}
+  value: {{ $value | toString | quote }}
+  {{- end }}
+{{- end }}
+{{- end -}}

@@ -16,10 +16,11 @@ while [ $# -gt 0 ]; do
 done
 export DOCKER_BUILDKIT=1
 cluster=${CLUSTER_NAME:-platform}
-for service in Gateway Prefill Decode KvStore; do
+for service in Gateway Finetune Prefill Decode KvStore; do
   name=$(echo "$service" | tr '[:upper:]' '[:lower:]')
   suffix=""
-  # Only the engine services carry libtorch's CUDA natives; the Gateway (Split mode) and KvStore stay CPU images.
+  # Only the engine services carry libtorch's CUDA natives; the Gateway and Finetune (Split mode) and KvStore stay
+  # CPU images (Finetune: the chart's fine-tuning service, finetune.enabled).
   if [ "$torch" = cuda ] && { [ "$service" = Prefill ] || [ "$service" = Decode ]; }; then suffix=-cuda; fi
   image="$registry/$name:$tag$suffix"
   build_torch=cpu

@@ -34,6 +34,19 @@ public sealed class ChartValuesSchemaTests
         Assert.True(results.IsValid, Errors(results));
     }
 
+    [Fact]
+    public void TheFineTuningServiceValuesSatisfyTheSchema()
+    {
+        var values = DefaultValues();
+        Merge(values.AsObject(), JsonNode.Parse("""
+            {"finetune": {"enabled": true, "dataPath": "/shared/ft", "ingressHost": "ft.platform.local",
+              "storage": {"existingClaim": "ft-shared", "storageClass": "nfs", "size": "500Gi"},
+              "settings": {"PlacementTimeout": "00:30:00", "TargetIterationMs": 0, "MaxFileBytes": 1048576}}}
+            """)!.AsObject());
+        var results = Evaluate(values);
+        Assert.True(results.IsValid, Errors(results));
+    }
+
     [Theory]
     [InlineData("/bus/kind", "\"Nats\"")]
     [InlineData("/gateway/mode", "\"Both\"")]
@@ -55,6 +68,15 @@ public sealed class ChartValuesSchemaTests
     [InlineData("/chunkStore/ReadTimeout", "\"2s\"")]
     [InlineData("/chunkStore/ChunkToken", "256")]
     [InlineData("/decode/engine/MaxLoraRank", "0")]
+    [InlineData("/finetune/enabled", "\"yes\"")]
+    [InlineData("/finetune/replicas", "2")]
+    [InlineData("/finetune/dataPath", "\"data/finetune\"")]
+    [InlineData("/finetune/storage/size", "\"lots\"")]
+    [InlineData("/finetune/storage/accessMode", "\"ReadWriteOnce\"")]
+    [InlineData("/finetune/settings/PlacementTimeout", "\"10m\"")]
+    [InlineData("/finetune/settings/CheckpointEverySteps", "0")]
+    [InlineData("/finetune/settings/MaxForwardToken", "256")]
+    [InlineData("/finetune/ingressHost", "\"Not A Host\"")]
     public void WrongValuesAreRefused(string pointer, string json)
     {
         var values = DefaultValues();

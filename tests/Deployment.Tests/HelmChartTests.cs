@@ -23,6 +23,8 @@ public sealed class HelmChartTests
         "dapr.enabled=false,networkPolicy.enabled=false,metrics.podMonitor.enabled=false,prefill.autoscaling.enabled=false,decode.autoscaling.enabled=false",
         "model.hostPath=,model.existingClaim=models,model.subPath=llama,kvstore.enabled=false",
         "gateway.dispatch=Direct,gateway.adminApiKeys.values[0]=sk-admin,gateway.tenants.acme.values[0]=sk-acme,gateway.tenants.acme.manageAdapters=true,prefill.engine.MaxLoras=4",
+        "finetune.enabled=true,finetune.ingressHost=ft.platform.local,finetune.storage.storageClass=nfs,gateway.apiKeys.values[0]=sk-one",
+        "finetune.enabled=true,finetune.storage.existingClaim=ft-shared,ingress.enabled=false,dapr.enabled=false,networkPolicy.enabled=false",
     };
 
     [SkippableFact]

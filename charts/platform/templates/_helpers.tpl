@@ -83,6 +83,65 @@ platform.io/decode-instance: {{ .slot | quote }}
 {{- end }}
 {{- end -}}
 
+
+{{/* The Gateway's settings (mode, model, routing, instances, API keys from Secrets, chunk store, bus): the Gateway
+     Deployment and the fine-tuning service (the same Gateway with the fine-tuning API) get the same ones. */}}
+{{- define "platform.gatewayEnv" -}}
+{{- $fullname := include "platform.fullname" . -}}
+{{- $split := eq .Values.gateway.mode "Split" -}}
+- name: Gateway__Mode
+  value: {{ .Values.gateway.mode | quote }}
+- name: Gateway__ModelPath
+  value: {{ .Values.model.mountPath | quote }}
+- name: Gateway__ServedModelName
+  value: {{ .Values.model.servedModelName | quote }}
+- name: Gateway__MaxConcurrentRequests
+  value: {{ .Values.gateway.maxConcurrentRequests | quote }}
+- name: Gateway__MaxRequestBodyBytes
+  value: {{ .Values.gateway.maxRequestBodyBytes | int64 | quote }}
+{{- if $split }}
+- name: Gateway__Dispatch
+  value: {{ .Values.gateway.dispatch | quote }}
+- name: Gateway__Routing__LoadPollInterval
+  value: {{ .Values.gateway.routing.loadPollInterval | quote }}
+- name: Gateway__Routing__ColocateBelowPromptTokens
+  value: {{ .Values.gateway.routing.colocateBelowPromptTokens | quote }}
+- name: Gateway__Routing__MinFreeDecodeBlocks
+  value: {{ .Values.gateway.routing.minFreeDecodeBlocks | quote }}
+- name: Gateway__Routing__MaxDecodeAttempts
+  value: {{ .Values.gateway.routing.maxDecodeAttempts | quote }}
+- name: Gateway__Prefill__Instances__0__Name
+  value: prefill
+- name: Gateway__Prefill__Instances__0__AppId
+  value: {{ include "platform.appId" (dict "ctx" . "name" "prefill") | quote }}
+{{- range $i := until (int .Values.decode.instances) }}
+- name: Gateway__Decode__Instances__{{ $i }}__Name
+  value: decode-{{ $i }}
+- name: Gateway__Decode__Instances__{{ $i }}__AppId
+  value: {{ include "platform.appId" (dict "ctx" $ "name" (printf "decode-%d" $i)) | quote }}
+{{- end }}
+{{- else }}
+{{- include "platform.engineEnv" .Values.gateway.engine | nindent 0 }}
+{{- end }}
+{{- $secret := default (printf "%s-api-keys" $fullname) .Values.gateway.apiKeys.existingSecret }}
+{{- with (include "platform.secretKeyEnv" (dict "prefix" "Gateway__ApiKeys" "keys" .Values.gateway.apiKeys "secret" $secret "generated" "api-key") | trim) }}{{ . | nindent 0 }}{{ end }}
+{{- $adminSecret := default (printf "%s-api-keys" $fullname) .Values.gateway.adminApiKeys.existingSecret }}
+{{- with (include "platform.secretKeyEnv" (dict "prefix" "Gateway__AdminApiKeys" "keys" .Values.gateway.adminApiKeys "secret" $adminSecret "generated" "admin-key") | trim) }}{{ . | nindent 0 }}{{ end }}
+{{- range $name, $t := .Values.gateway.tenants }}
+{{- $tenantSecret := default (printf "%s-api-keys" $fullname) $t.existingSecret }}
+{{- with (include "platform.secretKeyEnv" (dict "prefix" (printf "Gateway__Tenants__%s__ApiKeys" $name) "keys" $t "secret" $tenantSecret "generated" (printf "tenant-%s-key" $name)) | trim) }}{{ . | nindent 0 }}{{ end }}
+{{- if $t.manageAdapters }}
+- name: Gateway__Tenants__{{ $name }}__ManageAdapters
+  value: "true"
+{{- end }}
+{{- end }}
+{{- if .Values.kvstore.enabled }}
+- name: ConnectionStrings__kvstore
+  value: {{ printf "http://%s-kvstore:8081" $fullname | quote }}
+{{- end }}
+{{- include "platform.commonEnv" . | nindent 0 }}
+{{- end -}}
+
 {{/* Env vars <prefix>__<i> from a Secret's keys: (dict "prefix" "Gateway__ApiKeys" "keys" (dict ...) "secret" "name" "generated" "api-key"). */}}
 {{- define "platform.secretKeyEnv" -}}
 {{- $keys := .keys.secretKeys }}
@@ -224,4 +283,43 @@ lifecycle:
   preStop:
     exec:
       command: ["sleep", "5"]
+{{- end -}}
+
+{{/* "true" when the fine-tuning service is deployed (finetune.enabled); it needs Split mode. */}}
+{{- define "platform.finetuneEnabled" -}}
+{{- if and .Values.finetune .Values.finetune.enabled -}}
+{{- if ne .Values.gateway.mode "Split" -}}
+{{- fail "finetune.enabled needs gateway.mode Split: the fine-tuning service places jobs on the Decode instances (in Local mode every Gateway pod has its own engine and adapter catalog)" -}}
+{{- end -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The claim holding Finetune:DataPath: finetune.storage.existingClaim, or the one the chart creates. */}}
+{{- define "platform.finetuneClaim" -}}
+{{- default (printf "%s-finetune" (include "platform.fullname" .)) .Values.finetune.storage.existingClaim -}}
+{{- end -}}
+
+{{/* The shared fine-tuning volume (ReadWriteMany), on the fine-tuning service and every Prefill and Decode pod. */}}
+{{- define "platform.finetuneVolume" -}}
+- name: finetune-data
+  persistentVolumeClaim:
+    claimName: {{ include "platform.finetuneClaim" . }}
+{{- end -}}
+
+{{- define "platform.finetuneMount" -}}
+- name: finetune-data
+  mountPath: {{ .Values.finetune.dataPath }}
+{{- end -}}
+
+{{/* <prefix>__<Key> from a map of settings: (dict "prefix" "Finetune" "settings" .Values.finetune.settings). */}}
+{{- define "platform.settingsEnv" -}}
+{{- range $key, $value := .settings }}
+- name: {{ $.prefix }}__{{ $key }}
+  {{- if and (kindIs "float64" $value) (eq (float64 (int64 $value)) $value) }}
+  value: {{ int64 $value | toString | quote }}
+  {{- else }}
+  value: {{ $value | toString | quote }}
+  {{- end }}
+{{- end }}
 {{- end -}}

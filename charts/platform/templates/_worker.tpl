@@ -80,6 +80,13 @@ spec:
             {{- toYaml $ctx.Values.securityContext | nindent 12 }}
           volumeMounts:
             {{- include "platform.modelMount" $ctx | nindent 12 }}
+            {{- if include "platform.finetuneEnabled" $ctx }}
+            {{- /* Decode writes fine-tuning checkpoints and adapters here; both pools load finished adapters from here. */}}
+            {{- include "platform.finetuneMount" $ctx | nindent 12 }}
+            {{- end }}
       volumes:
         {{- include "platform.modelVolume" $ctx | nindent 8 }}
+        {{- if include "platform.finetuneEnabled" $ctx }}
+        {{- include "platform.finetuneVolume" $ctx | nindent 8 }}
+        {{- end }}
 {{- end -}}

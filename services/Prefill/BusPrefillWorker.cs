@@ -107,8 +107,9 @@ public sealed partial class BusPrefillWorker(
             if (deadline is { } until && until <= now)
             {
                 string reason = $"request '{request.RequestId}' passed its deadline ({until:O}) before a prefill worker took it; it was not computed";
-                await consumer.AckAsync(delivery).ConfigureAwait(false);
+                // Counted before the ack, so whoever sees the lag drop also sees the count.
                 metrics.Record(bus.Kind, "expired");
+                await consumer.AckAsync(delivery).ConfigureAwait(false);
                 LogExpired(logger, request.RequestId, (now - until).TotalSeconds);
                 await NotifyDecodeAsync(request, reason, StatusCode.DeadlineExceeded).ConfigureAwait(false);
                 return;

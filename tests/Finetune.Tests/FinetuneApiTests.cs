@@ -52,6 +52,15 @@ public sealed class FinetuneApiTests : IAsyncLifetime
         { Good + "\n{\"prompt\":\"" + string.Concat(Enumerable.Repeat("Once upon a time there was a dog. ", 120)) + "\",\"completion\":\"b\"}", "line 2: the example is" },
     };
 
+    [SkippableFact]
+    public async Task A_file_over_kestrels_default_body_limit_but_within_MaxFileBytes_is_read_whole()
+    {
+        // 31 MiB, over Kestrel's 30 MB default, under Finetune:MaxFileBytes (64 MiB): the parser sees it and names the line.
+        string content = "{\"prompt\": " + new string('x', 31 << 20);
+        var error = (await FinetuneServer.JsonAsync(await FinetuneServer.UploadAsync(Server.Acme, content), 400)).GetProperty("error");
+        Assert.Contains("line 1", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     [SkippableTheory]
     [MemberData(nameof(BadFiles))]
     public async Task A_bad_training_file_is_refused_naming_the_line(string content, string expected)

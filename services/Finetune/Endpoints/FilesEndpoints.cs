@@ -8,6 +8,8 @@ namespace Platform.Finetune.Endpoints;
 /// <summary><c>/v1/files</c>: training files are validated (and tokenized with the served model) on upload.</summary>
 public sealed class FilesEndpoints(FileStore files, TrainingDataParser parser, IFineTuningModel model, IOptions<FinetuneOptions> options, TimeProvider time)
 {
+    private const long MultipartAllowanceBytes = 1 << 20;
+
     public async Task<IResult> UploadAsync(HttpContext context)
     {
         var request = context.Request;
@@ -15,7 +17,23 @@ public sealed class FilesEndpoints(FileStore files, TrainingDataParser parser, I
         {
             throw ApiException.BadRequest("Upload files as multipart/form-data with a 'file' part and purpose=fine-tune.", "file");
         }
-        var form = await request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        // Kestrel's own limit (30 MB) would cut uploads below Finetune:MaxFileBytes; the form's other parts get 1 MiB.
+        long maxBody = options.Value.MaxFileBytes + MultipartAllowanceBytes;
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBody;
+        }
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new ApiException(StatusCodes.Status413PayloadTooLarge,
+                $"The upload is larger than {maxBody} bytes: files may have at most {options.Value.MaxFileBytes} bytes (Finetune:MaxFileBytes).",
+                ErrorTypes.InvalidRequest, "file", "file_too_large");
+        }
         var purpose = form["purpose"].ToString();
         if (purpose != "fine-tune")
         {

@@ -80,15 +80,16 @@ public sealed partial class LocalBusWorker(
             if (delivery.Deliveries > max)
             {
                 string reason = $"delivered {delivery.Deliveries} times without being acknowledged (Bus:MaxDeliveries {max})";
-                await consumer.DeadLetterAsync(delivery, reason).ConfigureAwait(false);
                 metrics.Record(bus.Kind, "dead_lettered");
+                await consumer.DeadLetterAsync(delivery, reason).ConfigureAwait(false);
                 pending.Started.TrySetException(BusDispatcher.DeadLettered(reason));
                 return false;
             }
             if (message.Deadline?.ToDateTimeOffset() is { } until && until <= now)
             {
-                await consumer.AckAsync(delivery).ConfigureAwait(false);
+                // Counted before the ack, so whoever sees the lag drop also sees the count.
                 metrics.Record(bus.Kind, "expired");
+                await consumer.AckAsync(delivery).ConfigureAwait(false);
                 LogExpired(logger, message.RequestId, (now - until).TotalSeconds);
                 pending.Started.TrySetException(dispatcher.DeadlineExceeded(
                     $"request '{message.RequestId}' passed its deadline ({until:O}) before the engine took it; it was not computed"));

@@ -20,6 +20,8 @@ public static class FinetuneBuilderExtensions
         services.AddOptions<FinetuneOptions>().BindConfiguration(FinetuneOptions.SectionName)
             .Validate(o => o.CheckpointEverySteps >= 1 && o.MaxForwardTokens >= 1 && o.MaxBackwardLayers >= 1 && o.MaxFileBytes >= 1 && !string.IsNullOrWhiteSpace(o.DataPath),
                 "Finetune: CheckpointEverySteps, MaxForwardTokens, MaxBackwardLayers and MaxFileBytes must be at least 1, and DataPath set")
+            .Validate(o => o.MaxInferenceSlowdown >= 0 && double.IsFinite(o.MaxInferenceSlowdown) && o.TargetIterationMs >= 0 && double.IsFinite(o.TargetIterationMs),
+                "Finetune: MaxInferenceSlowdown (a share, e.g. 0.1) and TargetIterationMs (0 for no cap) must be finite and at least 0")
             .ValidateOnStart();
         services.AddSingleton<FileStore>();
         services.AddSingleton<JobStore>();

@@ -20,6 +20,13 @@ public sealed class FinetuneOptions
     /// <summary>FlexLLM's k: most backward layers per engine iteration.</summary>
     public int MaxBackwardLayers { get; set; } = 4;
 
-    /// <summary>The inter-token latency target that shrinks F and k; 0 turns the guard off.</summary>
+    /// <summary>
+    /// How much co-served fine-tuning may slow inference down: the share of the learned inference-only iteration
+    /// p99 that an iteration running inference may spend on fine-tuning (0.1: inter-token p99 within 10% of
+    /// inference alone); 0: fine-tuning only in iterations without inference.
+    /// </summary>
+    public double MaxInferenceSlowdown { get; set; } = 0.1;
+
+    /// <summary>Optional absolute cap on a whole engine iteration (inference plus fine-tuning), in ms; 0: no cap.</summary>
     public double TargetIterationMs { get; set; } = 100;
 }

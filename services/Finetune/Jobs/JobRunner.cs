@@ -144,6 +144,7 @@ public sealed partial class JobRunner(
                 {
                     MaxForwardTokens = o.MaxForwardTokens,
                     MaxBackwardLayers = o.MaxBackwardLayers,
+                    MaxInferenceSlowdown = o.MaxInferenceSlowdown,
                     TargetIterationTime = o.TargetIterationMs > 0 ? TimeSpan.FromMilliseconds(o.TargetIterationMs) : null,
                 });
             }

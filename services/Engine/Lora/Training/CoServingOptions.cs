@@ -10,8 +10,34 @@ public sealed record CoServingOptions
     public int MaxBackwardLayers { get; init; } = 4;
 
     /// <summary>
-    /// The inter-token latency target: an iteration that runs over it shrinks F (then k) for the next one;
-    /// one well under it (below half) grows them again. Null turns the guard off (F and k stay at their maxima).
+    /// How much co-serving may slow inference down, as a share of the inference-only iteration time's p99
+    /// (0.1: inter-token latency p99 at most 10% above inference alone). The guard learns that p99 from the
+    /// inference part of each iteration, timed apart from the fine-tuning part, and gives fine-tuning this share
+    /// of it in each iteration that also runs inference. 0: fine-tuning runs only in iterations without
+    /// inference. Null: no relative limit (only <see cref="TargetIterationTime"/> bounds F and k).
+    /// </summary>
+    public double? MaxInferenceSlowdown { get; init; } = 0.1;
+
+    /// <summary>
+    /// Optional absolute cap on a whole iteration (inference plus fine-tuning), also in iterations without
+    /// inference (so a request arriving meanwhile waits at most this long). Null: no cap.
     /// </summary>
     public TimeSpan? TargetIterationTime { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Throws naming the field when a value is out of range.</summary>
+    public void Validate()
+    {
+        if (MaxForwardTokens < 1 || MaxBackwardLayers < 1)
+        {
+            throw new ArgumentException($"CoServing MaxForwardTokens ({MaxForwardTokens}) and MaxBackwardLayers ({MaxBackwardLayers}) must be at least 1");
+        }
+        if (MaxInferenceSlowdown is { } slowdown && (slowdown < 0 || !double.IsFinite(slowdown)))
+        {
+            throw new ArgumentException($"CoServing MaxInferenceSlowdown ({slowdown}) must be a finite share >= 0");
+        }
+        if (TargetIterationTime is { } target && target <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"CoServing TargetIterationTime ({target}) must be positive, or null for no cap");
+        }
+    }
 }

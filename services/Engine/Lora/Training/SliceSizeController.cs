@@ -1,0 +1,53 @@
+namespace Platform.Engine.Lora.Training;
+
+/// <summary>
+/// F and k against a per-iteration time budget, shrinking fast and growing slowly (AIMD-like): a slice
+/// over its budget halves F, and once F is at 1 halves k; a slice under half its budget grows F by an eighth
+/// (at least one token), and once F is at its maximum adds one layer to k.
+/// </summary>
+public sealed class SliceSizeController
+{
+    private readonly int _maxForwardTokens, _maxBackwardLayers;
+
+    public SliceSizeController(int maxForwardTokens, int maxBackwardLayers)
+    {
+        if (maxForwardTokens < 1 || maxBackwardLayers < 1)
+        {
+            throw new ArgumentException($"slice maxima must be at least 1 (F {maxForwardTokens}, k {maxBackwardLayers})");
+        }
+        _maxForwardTokens = ForwardTokens = maxForwardTokens;
+        _maxBackwardLayers = BackwardLayers = maxBackwardLayers;
+    }
+
+    public int ForwardTokens { get; private set; }
+    public int BackwardLayers { get; private set; }
+
+    /// <summary>F and k are both 1: the smallest slice there is.</summary>
+    public bool AtFloor => ForwardTokens == 1 && BackwardLayers == 1;
+
+    public void Observe(TimeSpan spent, TimeSpan budget)
+    {
+        if (spent > budget)
+        {
+            if (ForwardTokens > 1)
+            {
+                ForwardTokens /= 2;
+            }
+            else
+            {
+                BackwardLayers = Math.Max(1, BackwardLayers / 2);
+            }
+        }
+        else if (spent < budget / 2)
+        {
+            if (ForwardTokens < _maxForwardTokens)
+            {
+                ForwardTokens = Math.Min(_maxForwardTokens, ForwardTokens + Math.Max(1, ForwardTokens / 8));
+            }
+            else if (BackwardLayers < _maxBackwardLayers)
+            {
+                BackwardLayers++;
+            }
+        }
+    }
+}

@@ -28,5 +28,5 @@ public sealed class FinetuneOptions
     public double MaxInferenceSlowdown { get; set; } = 0.1;
 
     /// <summary>Optional absolute cap on a whole engine iteration (inference plus fine-tuning), in ms; 0: no cap.</summary>
-    public double TargetIterationMs { get; set; } = 100;
+    public double TargetIterationMs { get; set; }
 }

@@ -20,9 +20,11 @@ public sealed record CoServingOptions
 
     /// <summary>
     /// Optional absolute cap on a whole iteration (inference plus fine-tuning), also in iterations without
-    /// inference (so a request arriving meanwhile waits at most this long). Null: no cap.
+    /// inference (so a request arriving meanwhile waits about this long at most). Null (the default): no cap.
+    /// On a CPU a small slice costs nearly as much per op as a large one, so a cap that keeps shrinking F trades
+    /// much fine-tuning throughput for it.
     /// </summary>
-    public TimeSpan? TargetIterationTime { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan? TargetIterationTime { get; init; }
 
     /// <summary>Throws naming the field when a value is out of range.</summary>
     public void Validate()

@@ -1,22 +1,19 @@
-using System.Diagnostics;
 using Platform.Engine.Configuration;
-using Platform.Engine.Loading;
 using Platform.Engine.Lora.Training;
-using Platform.Engine.Sampling;
-using Platform.Engine.Serving;
 
 namespace Platform.Benchmarks;
 
 /// <summary>
-/// FlexLLM co-serving on one engine: LoRA fine-tuning throughput alone and under a steady decode load, and
-/// the decode load's inter-token latency (engine iteration time) p50/p99 with co-serving off and on. Same
-/// model, same requests (a closed loop of sequences, each replaced when it finishes), same training data.
-/// The three setups run on three engines side by side, in short alternating rounds (the order rotating each
-/// round), so load from elsewhere on a shared machine falls on all three alike.
+/// FlexLLM co-serving on one engine: LoRA fine-tuning throughput alone and under decode load, and the decode
+/// load's inter-token latency (engine iteration time) p50/p99 with co-serving off and on. Two loads: heavy (a
+/// closed loop of 8 sequences, each replaced when it finishes, so decode never pauses) and moderate (Poisson
+/// arrivals, so decode is idle part of the time). Same model, same requests and arrivals, same training data.
+/// The five setups run on five engines side by side, in short alternating rounds (the order rotating each
+/// round), so load from elsewhere on a shared machine falls on all of them alike.
 /// </summary>
 public static class LoraCoServingBenchmark
 {
-    private static readonly ModelConfig Config = new()
+    internal static readonly ModelConfig Config = new()
     {
         Architectures = ["LlamaForCausalLM"],
         HiddenSize = 256,
@@ -34,21 +31,26 @@ public static class LoraCoServingBenchmark
     {
         int rounds = quick ? 4 : 10;
         var round = TimeSpan.FromSeconds(quick ? 2 : 3);
-        int concurrency = 8;
+        var heavy = new CoServingLoad(Concurrency: 8, RequestsPerSecond: 0, GeneratedTokens: 128);
+        var moderate = new CoServingLoad(Concurrency: 0, RequestsPerSecond: 1.5, GeneratedTokens: 32);
         // One torch thread: on a shared, loaded machine two intra-op threads wait on each other at every op,
-        // which multiplies latency tails for all three setups.
+        // which multiplies latency tails for all setups.
         var options = new EngineOptions { KvCacheBytes = 64L << 20, MaxBatchedTokens = 256, CpuThreads = 1 };
         // The guard's default: inference may slow down by 10% of its learned p99; no absolute cap.
         var coServing = new CoServingOptions { MaxForwardTokens = 128, MaxBackwardLayers = 2 };
         output.WriteLine($"model: dummy Llama hidden {Config.HiddenSize}, {Config.NumHiddenLayers} layers, vocab {Config.VocabSize}; " +
-            $"decode load: {concurrency} concurrent sequences; fine-tuning: LoRA r=8 on q/k/v/o, sequences of 128 tokens; " +
-            $"guard: slowdown {coServing.MaxInferenceSlowdown:P0} of inference p99, cap {coServing.TargetIterationTime?.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}; torch threads {options.CpuThreads}; " +
-            $"{rounds} alternating rounds of {round.TotalSeconds:F0} s per setup");
+            "fine-tuning: LoRA r=8 on q/k/v/o, sequences of 128 tokens; " +
+            $"guard: slowdown {coServing.MaxInferenceSlowdown:P0} of inference p99, cap {coServing.TargetIterationTime?.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}; " +
+            $"torch threads {options.CpuThreads}; {rounds} alternating rounds of {round.TotalSeconds:F0} s per setup");
+        output.WriteLine($"heavy load: closed loop of {heavy.Concurrency} sequences (64-token prompts, {heavy.GeneratedTokens} tokens each); " +
+            $"moderate load: Poisson arrivals at {moderate.RequestsPerSecond} req/s (64-token prompts, {moderate.GeneratedTokens} tokens each)");
 
-        using var alone = new Setup(options, coServing, concurrency: 0, fineTune: true);
-        using var inferenceOnly = new Setup(options, coServing, concurrency, fineTune: false);
-        using var both = new Setup(options, coServing, concurrency, fineTune: true);
-        Setup[] setups = [alone, inferenceOnly, both];
+        using var alone = new CoServingSetup(options, coServing, load: null, fineTune: true);
+        using var heavyOff = new CoServingSetup(options, coServing, heavy, fineTune: false);
+        using var heavyOn = new CoServingSetup(options, coServing, heavy, fineTune: true);
+        using var moderateOff = new CoServingSetup(options, coServing, moderate, fineTune: false);
+        using var moderateOn = new CoServingSetup(options, coServing, moderate, fineTune: true);
+        CoServingSetup[] setups = [alone, heavyOff, heavyOn, moderateOff, moderateOn];
         foreach (var setup in setups)
         {
             setup.Run(TimeSpan.FromSeconds(1), measure: false);
@@ -61,104 +63,24 @@ public static class LoraCoServingBenchmark
             }
         }
 
-        var guard = both.Engine.CoServingGuard!;
-        output.WriteLine($"fine-tuning alone:          {alone.FineTuneTokensPerSecond,8:F0} trained tokens/s");
-        output.WriteLine($"fine-tuning co-served:      {both.FineTuneTokensPerSecond,8:F0} trained tokens/s ({100 * both.FineTuneTokensPerSecond / alone.FineTuneTokensPerSecond:F0}% of alone; target >= 80%)");
-        output.WriteLine($"decode ITL, co-serving off: p50 {inferenceOnly.Percentile(0.5) * 1e3:F1} ms, p99 {inferenceOnly.Percentile(0.99) * 1e3:F1} ms, {inferenceOnly.DecodeTokensPerSecond:F0} tokens/s");
-        output.WriteLine($"decode ITL, co-serving on:  p50 {both.Percentile(0.5) * 1e3:F1} ms, p99 {both.Percentile(0.99) * 1e3:F1} ms, {both.DecodeTokensPerSecond:F0} tokens/s " +
-            $"(p99 {100 * (both.Percentile(0.99) / inferenceOnly.Percentile(0.99) - 1):+0;-0}%; target <= +10%); fine-tuning share of iteration time {100 * both.Engine.FineTuningTimeShare:F0}%");
-        output.WriteLine($"guard: learned inference p99 {guard.InferenceP99?.TotalMilliseconds:F1} ms, smallest slice cost {guard.SmallestSliceCost?.TotalMilliseconds:F1} ms, " +
-            $"backward layer {guard.BackwardLayerCost?.TotalMilliseconds:F1} ms, F {guard.ForwardTokens}, k {guard.BackwardLayers}; " +
-            $"{100.0 * guard.SkippedIterations / Math.Max(1, both.InferenceSteps):F0}% of decode iterations without fine-tuning");
-    }
-
-    /// <summary>One engine with its decode load and/or fine-tuning job, run round by round.</summary>
-    private sealed class Setup : IDisposable
-    {
-        private readonly int _concurrency;
-        private readonly Random _random = new(1);
-        private readonly LoraTrainer? _trainer;
-        private readonly CoServedFineTuning? _job;
-        private readonly List<RequestStream> _streams = [];
-        private readonly List<double> _iterations = [];
-        private int _next;
-        private long _trained, _generated;
-        private double _seconds;
-
-        public Setup(EngineOptions options, CoServingOptions coServing, int concurrency, bool fineTune)
+        output.WriteLine();
+        output.WriteLine("| load | decode ITL p50 / p99 off (ms) | decode ITL p50 / p99 on (ms) | p99 change (target <= +10%) | decode busy | fine-tuning tokens/s on | of alone (target >= 80%) | decode iterations without fine-tuning |");
+        output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (name, off, on) in new[] { ("heavy", heavyOff, heavyOn), ("moderate", moderateOff, moderateOn) })
         {
-            Engine = new LlmEngine(ModelLoader.CreateDummy(Config, options), options);
-            _concurrency = concurrency;
-            if (fineTune)
-            {
-                _trainer = new LoraTrainer(Engine.Model, new LoraTrainingOptions { Rank = 8, Seed = 1 });
-                _job = new CoServedFineTuning(_trainer,
-                    [.. Enumerable.Range(0, 64).Select(_ => new TrainingExample(Tokens(128), 32))], epochs: 1000, batchSize: 4);
-                Engine.StartFineTuning(_job, coServing);
-            }
+            var guard = on.Engine.CoServingGuard!;
+            output.WriteLine($"| {name} | {off.Percentile(0.5) * 1e3:F1} / {off.Percentile(0.99) * 1e3:F1} | {on.Percentile(0.5) * 1e3:F1} / {on.Percentile(0.99) * 1e3:F1} | " +
+                $"{100 * (on.Percentile(0.99) / off.Percentile(0.99) - 1):+0;-0}% | {100 * off.BusyShare:F0}% | {on.FineTuneTokensPerSecond:F0} | " +
+                $"{100 * on.FineTuneTokensPerSecond / alone.FineTuneTokensPerSecond:F0}% | {100.0 * guard.SkippedIterations / Math.Max(1, on.InferenceSteps):F0}% |");
         }
-
-        public LlmEngine Engine { get; }
-        public long InferenceSteps { get; private set; }
-        public double FineTuneTokensPerSecond => _trained / _seconds;
-        public double DecodeTokensPerSecond => _generated / _seconds;
-
-        public double Percentile(double p)
+        output.WriteLine();
+        output.WriteLine($"fine-tuning alone: {alone.FineTuneTokensPerSecond:F0} trained tokens/s");
+        foreach (var (name, on) in new[] { ("heavy", heavyOn), ("moderate", moderateOn) })
         {
-            _iterations.Sort();
-            return _iterations.Count == 0 ? 0 : _iterations[Math.Min(_iterations.Count - 1, (int)(p * _iterations.Count))];
-        }
-
-        public void Run(TimeSpan duration, bool measure)
-        {
-            long trainedBefore = _job?.TokensTrained ?? 0;
-            long generatedBefore = Engine.Stats().GenerationTokensTotal;
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < duration)
-            {
-                Refill();
-                long start = Stopwatch.GetTimestamp();
-                Engine.Step();
-                if (_concurrency > 0)
-                {
-                    InferenceSteps++;
-                    if (measure)
-                    {
-                        _iterations.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-                    }
-                }
-            }
-            if (measure)
-            {
-                _seconds += clock.Elapsed.TotalSeconds;
-                _trained += (_job?.TokensTrained ?? 0) - trainedBefore;
-                _generated += Engine.Stats().GenerationTokensTotal - generatedBefore;
-            }
-        }
-
-        private int[] Tokens(int n) => [.. Enumerable.Range(0, n).Select(_ => 3 + _random.Next(Config.VocabSize - 3))];
-
-        private void Refill()
-        {
-            _streams.RemoveAll(s =>
-            {
-                while (s.Events.TryRead(out _))
-                {
-                }
-                return s.Events.Completion.IsCompleted;
-            });
-            while (_streams.Count < _concurrency)
-            {
-                _streams.Add(Engine.AddRequest(new GenerationRequest($"r{_next++}", Tokens(64), SamplingParams.Greedy(128) with { IgnoreEos = true })));
-            }
-        }
-
-        public void Dispose()
-        {
-            _job?.Cancel();
-            _job?.Dispose();
-            _trainer?.Dispose();
-            Engine.Dispose();
+            var guard = on.Engine.CoServingGuard!;
+            output.WriteLine($"guard under {name} load: learned inference p99 {guard.InferenceP99?.TotalMilliseconds:F1} ms (budget {guard.InferenceP99?.TotalMilliseconds * coServing.MaxInferenceSlowdown:F1} ms), " +
+                $"smallest slice cost {guard.SmallestSliceCost?.TotalMilliseconds:F1} ms, backward layer {guard.BackwardLayerCost?.TotalMilliseconds:F1} ms, " +
+                $"F {guard.ForwardTokens}, k {guard.BackwardLayers}; decode {on.DecodeTokensPerSecond:F0} tokens/s (off: {(name == "heavy" ? heavyOff : moderateOff).DecodeTokensPerSecond:F0})");
         }
     }
 }

@@ -38,6 +38,9 @@ public sealed class CoServingGuardTests
         Assert.True(controller.AtFloor);
         controller.Observe(Ms(7), Ms(10));
         Assert.Equal((1, 1), (controller.ForwardTokens, controller.BackwardLayers));
+        // A slice cut short (its budget, or its sequence's end) proves no room: cheap as it was, nothing grows.
+        controller.Observe(Ms(1), Ms(10), ranWholeSlice: false);
+        Assert.Equal((1, 1), (controller.ForwardTokens, controller.BackwardLayers));
         states.Clear();
         for (int i = 0; i < 12; i++)
         {

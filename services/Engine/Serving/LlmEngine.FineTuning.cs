@@ -56,12 +56,21 @@ public sealed partial class LlmEngine
             {
                 // Inference tokens were scheduled first; fine-tuning takes only what they left of the token budget.
                 int tokens = Math.Min(slice.ForwardTokens, Options.MaxBatchedTokens - _inferenceTokensThisStep);
+                int forwarded = 0;
+                bool cutShort = false;
                 try
                 {
-                    worked |= job.RunForward(tokens) > 0;
-                    // The slice's first unit always runs (the plan already judged that it fits), so the job always advances.
-                    for (int layer = 0; layer < slice.BackwardLayers && (!worked || guard.HasRoomForBackwardLayer(slice, Stopwatch.GetElapsedTime(ftStart))); layer++)
+                    forwarded = job.RunForward(tokens);
+                    worked = forwarded > 0;
+                    for (int layer = 0; layer < slice.BackwardLayers; layer++)
                     {
+                        // Beside inference a backward layer runs only when it is expected to fit; without inference the
+                        // slice's first unit always runs, so the job always advances when inference is idle.
+                        if ((worked || slice.CoServed) && !guard.HasRoomForBackwardLayer(slice, Stopwatch.GetElapsedTime(ftStart)))
+                        {
+                            cutShort = true;
+                            break;
+                        }
                         long layerStart = Stopwatch.GetTimestamp();
                         if (job.RunBackward(1) == 0)
                         {
@@ -80,7 +89,8 @@ public sealed partial class LlmEngine
                 long end = Stopwatch.GetTimestamp();
                 if (worked)
                 {
-                    guard.Observe(slice, Stopwatch.GetElapsedTime(ftStart, end));
+                    // A slice cut short by its budget, or whose forward part ended with its sequence, says nothing about room.
+                    guard.Observe(slice, Stopwatch.GetElapsedTime(ftStart, end), !cutShort && (forwarded == 0 || forwarded == slice.ForwardTokens));
                     _fineTuningTicks += end - ftStart;
                 }
             }

@@ -113,8 +113,11 @@ public sealed class CoServingGuard
     /// <summary>Records what one backward layer took.</summary>
     public void ObserveBackwardLayer(TimeSpan took) => BackwardLayerCost = Smooth(BackwardLayerCost, took);
 
-    /// <summary>Records what an iteration's fine-tuning took under <paramref name="slice"/>, and sets F and k for the next.</summary>
-    public void Observe(CoServingSlice slice, TimeSpan spent)
+    /// <summary>
+    /// Records what an iteration's fine-tuning took under <paramref name="slice"/>, and sets F and k for the next;
+    /// <paramref name="ranWholeSlice"/>: it ran F forward tokens and k backward layers (only then may they grow).
+    /// </summary>
+    public void Observe(CoServingSlice slice, TimeSpan spent, bool ranWholeSlice = true)
     {
         if (slice.Skips)
         {
@@ -124,7 +127,7 @@ public sealed class CoServingGuard
         {
             if (slice.Budget != TimeSpan.MaxValue)
             {
-                _alone.Observe(spent, slice.Budget);
+                _alone.Observe(spent, slice.Budget, ranWholeSlice);
             }
             return;
         }
@@ -132,7 +135,7 @@ public sealed class CoServingGuard
         {
             SmallestSliceCost = Smooth(SmallestSliceCost, spent);
         }
-        _coServed.Observe(spent, slice.Budget);
+        _coServed.Observe(spent, slice.Budget, ranWholeSlice);
     }
 
     private static TimeSpan Smooth(TimeSpan? estimate, TimeSpan sample) =>

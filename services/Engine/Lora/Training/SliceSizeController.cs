@@ -2,8 +2,9 @@ namespace Platform.Engine.Lora.Training;
 
 /// <summary>
 /// F and k against a per-iteration time budget, shrinking fast and growing slowly (AIMD-like): a slice
-/// over its budget halves F, and once F is at 1 halves k; a slice under half its budget grows F by an eighth
-/// (at least one token), and once F is at its maximum adds one layer to k.
+/// over its budget halves F, and once F is at 1 halves k; a slice that did all its work in under half its budget
+/// grows F by an eighth (at least one token), and once F is at its maximum adds one layer to k. A slice cut short
+/// (the sequence's last tokens, a backward layer that did not fit) says nothing about room, so it grows nothing.
 /// </summary>
 public sealed class SliceSizeController
 {
@@ -25,7 +26,7 @@ public sealed class SliceSizeController
     /// <summary>F and k are both 1: the smallest slice there is.</summary>
     public bool AtFloor => ForwardTokens == 1 && BackwardLayers == 1;
 
-    public void Observe(TimeSpan spent, TimeSpan budget)
+    public void Observe(TimeSpan spent, TimeSpan budget, bool ranWholeSlice = true)
     {
         if (spent > budget)
         {
@@ -38,7 +39,7 @@ public sealed class SliceSizeController
                 BackwardLayers = Math.Max(1, BackwardLayers / 2);
             }
         }
-        else if (spent < budget / 2)
+        else if (ranWholeSlice && spent < budget / 2)
         {
             if (ForwardTokens < _maxForwardTokens)
             {

@@ -118,6 +118,25 @@ public sealed class CoServingGuardTests
     }
 
     [Fact]
+    public void At_the_floor_one_cheap_slice_does_not_lift_F_off_it_but_a_steadily_cheap_floor_does()
+    {
+        var guard = Guard(slowdown: 0.1, maxF: 2, maxK: 1);
+        WarmUp(guard, 100);
+        guard.Observe(guard.Plan(Ms(100)), Ms(30));
+        Assert.Equal(1, guard.ForwardTokens);
+        guard.Observe(guard.Plan(Ms(100)), Ms(8));
+        // Smoothed floor cost 8 + (2 - 8) / 4 = 6.5 ms: over half the 10 ms budget, F stays at 1.
+        guard.Observe(new CoServingSlice(1, 1, Ms(10), CoServed: true), Ms(2));
+        Assert.Equal(Ms(6.5), guard.SmallestSliceCost);
+        Assert.Equal(1, guard.ForwardTokens);
+        for (int i = 0; i < 3; i++)
+        {
+            guard.Observe(new CoServingSlice(1, 1, Ms(10), CoServed: true), Ms(2));
+        }
+        Assert.Equal(2, guard.ForwardTokens);
+    }
+
+    [Fact]
     public void When_even_the_smallest_slice_breaks_the_budget_the_iteration_skips_fine_tuning_and_probes_now_and_then()
     {
         var guard = Guard(slowdown: 0.1, maxF: 1, maxK: 1);

@@ -133,7 +133,9 @@ public sealed class CoServingGuard
         }
         if (_coServed.AtFloor)
         {
+            // At the floor the smoothed cost decides: one lucky cheap slice must not lift F and k off it.
             SmallestSliceCost = Smooth(SmallestSliceCost, spent);
+            spent = SmallestSliceCost.Value;
         }
         _coServed.Observe(spent, slice.Budget, ranWholeSlice);
     }

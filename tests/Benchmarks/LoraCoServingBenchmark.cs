@@ -64,7 +64,7 @@ public static class LoraCoServingBenchmark
         }
 
         output.WriteLine();
-        output.WriteLine("| load | decode ITL p50 / p99 off (ms) | decode ITL p50 / p99 on (ms) | p99 change (target <= +10%) | decode busy | fine-tuning tokens/s on | of alone (target >= 80%) | decode iterations without fine-tuning |");
+        output.WriteLine("| load | decode ITL p50 / p99 off (ms) | decode ITL p50 / p99 on (ms) | p99 change (target <= +10%) | decode busy | fine-tuning tokens/s on | of alone (target >= 80%) | decode iterations the guard skipped |");
         output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (name, off, on) in new[] { ("heavy", heavyOff, heavyOn), ("moderate", moderateOff, moderateOn) })
         {

@@ -69,7 +69,8 @@ public sealed class CoServingGuardTests
         Assert.Equal(Ms(9.9), guard.Budget(Ms(60)));
         var slice = guard.Plan(Ms(2));
         Assert.True(slice.CoServed);
-        Assert.Equal((8, 3), (slice.ForwardTokens, slice.BackwardLayers));
+        // Beside inference the guard starts with the smallest slice.
+        Assert.Equal((1, 1), (slice.ForwardTokens, slice.BackwardLayers));
         Assert.Equal(Ms(9.9), slice.Budget);
     }
 
@@ -98,23 +99,44 @@ public sealed class CoServingGuardTests
     }
 
     [Fact]
-    public void Over_budget_iterations_shrink_the_co_served_slice_fast_and_once_the_smallest_slice_is_too_dear_they_skip()
+    public void Co_served_slices_grow_slowly_from_the_smallest_while_they_fit_and_shrink_fast_when_over()
     {
         var guard = Guard(slowdown: 0.1);
         WarmUp(guard, 10);
         var sizes = new List<(int, int)>();
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 9; i++)
         {
             var slice = guard.Plan(Ms(10));
             Assert.False(slice.Skips);
-            guard.Observe(slice, Ms(4));
+            guard.Observe(slice, Ms(0.2));
             sizes.Add((guard.ForwardTokens, guard.BackwardLayers));
         }
-        Assert.Equal([(4, 3), (2, 3), (1, 3), (1, 1), (1, 1)], sizes);
-        // The last slice ran at the floor and cost 4 ms against a 1 ms budget.
+        Assert.Equal([(2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 1), (8, 2), (8, 3)], sizes);
+        guard.Observe(guard.Plan(Ms(10)), Ms(3));
+        Assert.Equal((4, 3), (guard.ForwardTokens, guard.BackwardLayers));
+    }
+
+    [Fact]
+    public void Once_the_smallest_slice_is_known_to_break_the_budget_iterations_with_inference_skip()
+    {
+        var guard = Guard(slowdown: 0.1);
+        WarmUp(guard, 10);
+        var first = guard.Plan(Ms(10));
+        Assert.Equal((1, 1), (first.ForwardTokens, first.BackwardLayers));
+        guard.Observe(first, Ms(4));
         Assert.Equal(Ms(4), guard.SmallestSliceCost);
         Assert.True(guard.Plan(Ms(10)).Skips);
         Assert.Equal(1, guard.SkippedIterations);
+    }
+
+    [Fact]
+    public void Without_any_limit_co_served_slices_take_the_maxima()
+    {
+        var guard = Guard(slowdown: null, capMs: null);
+        var slice = guard.Plan(Ms(10));
+        Assert.Equal((8, 3, TimeSpan.MaxValue), (slice.ForwardTokens, slice.BackwardLayers, slice.Budget));
+        guard.Observe(slice, TimeSpan.FromSeconds(10));
+        Assert.Equal((8, 3), (guard.Plan(Ms(10)).ForwardTokens, guard.Plan(Ms(10)).BackwardLayers));
     }
 
     [Fact]
@@ -122,9 +144,8 @@ public sealed class CoServingGuardTests
     {
         var guard = Guard(slowdown: 0.1, maxF: 2, maxK: 1);
         WarmUp(guard, 100);
-        guard.Observe(guard.Plan(Ms(100)), Ms(30));
-        Assert.Equal(1, guard.ForwardTokens);
         guard.Observe(guard.Plan(Ms(100)), Ms(8));
+        Assert.Equal(1, guard.ForwardTokens);
         // Smoothed floor cost 8 + (2 - 8) / 4 = 6.5 ms: over half the 10 ms budget, F stays at 1.
         guard.Observe(new CoServingSlice(1, 1, Ms(10), CoServed: true), Ms(2));
         Assert.Equal(Ms(6.5), guard.SmallestSliceCost);

@@ -6,9 +6,9 @@ namespace Platform.Engine.Lora.Training;
 /// iteration that ran inference spend at most <see cref="CoServingOptions.MaxInferenceSlowdown"/> of that p99
 /// on fine-tuning. Adding at most c to every iteration moves every latency quantile by at most c, so the
 /// inter-token p99 stays within (1 + slowdown) of inference alone. Within that budget F and k follow a
-/// <see cref="SliceSizeController"/>; when even the smallest slice (F = 1, k = 1) is known to cost more than
-/// the budget, the iteration skips fine-tuning, which then advances in iterations without inference (bounded
-/// only by the optional absolute cap). Plain CPU arithmetic over the times it is given, testable alone.
+/// <see cref="SliceSizeController"/> that starts at F = 1, k = 1; when even that smallest slice is known to
+/// cost more than the budget, the iteration skips fine-tuning, which then advances in iterations without
+/// inference (bounded only by the optional absolute cap). Plain CPU arithmetic over the times it is given.
 /// </summary>
 public sealed class CoServingGuard
 {
@@ -23,6 +23,7 @@ public sealed class CoServingGuard
     private readonly CoServingOptions _options;
     private readonly SliceSizeController _coServed, _alone;
     private readonly SlidingQuantile _inferenceP99 = new(WindowSize, 0.99);
+    private readonly int _maxLayers;
     private int _skipsSinceProbe;
 
     public CoServingGuard(CoServingOptions options, int numLayers)
@@ -34,7 +35,9 @@ public sealed class CoServingGuard
         }
         _options = options;
         int maxLayers = Math.Min(options.MaxBackwardLayers, numLayers);
-        _coServed = new SliceSizeController(options.MaxForwardTokens, maxLayers);
+        // Beside inference the first slice is the smallest: one that breaks the budget costs the least there.
+        _coServed = new SliceSizeController(options.MaxForwardTokens, maxLayers, startAtFloor: true);
+        _maxLayers = maxLayers;
         _alone = new SliceSizeController(options.MaxForwardTokens, maxLayers);
     }
 
@@ -68,6 +71,11 @@ public sealed class CoServingGuard
         }
         _inferenceP99.Add(inferenceTime.Ticks);
         var budget = Budget(inferenceTime);
+        if (budget == TimeSpan.MaxValue)
+        {
+            // Nothing limits fine-tuning beside inference: the maxima.
+            return new CoServingSlice(_options.MaxForwardTokens, _maxLayers, budget, CoServed: true);
+        }
         if (budget <= TimeSpan.Zero)
         {
             SkippedIterations++;
@@ -123,12 +131,13 @@ public sealed class CoServingGuard
         {
             return;
         }
+        if (slice.Budget == TimeSpan.MaxValue)
+        {
+            return;
+        }
         if (!slice.CoServed)
         {
-            if (slice.Budget != TimeSpan.MaxValue)
-            {
-                _alone.Observe(spent, slice.Budget, ranWholeSlice);
-            }
+            _alone.Observe(spent, slice.Budget, ranWholeSlice);
             return;
         }
         if (_coServed.AtFloor)

@@ -3,7 +3,10 @@ namespace Platform.Engine.Lora.Training;
 /// <summary>How much of each engine iteration co-served fine-tuning may take (FlexLLM's F and k, and the SLO they are guarded by).</summary>
 public sealed record CoServingOptions
 {
-    /// <summary>Most fine-tuning forward tokens per iteration (F), and where the guard starts.</summary>
+    /// <summary>
+    /// Most fine-tuning forward tokens per iteration (F). Iterations without inference start here; beside inference
+    /// the guard starts at 1 and grows F (then k) while slices fit their budget.
+    /// </summary>
     public int MaxForwardTokens { get; init; } = 256;
 
     /// <summary>Most layers of backward pass per iteration (k).</summary>

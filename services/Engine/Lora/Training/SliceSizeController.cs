@@ -10,14 +10,17 @@ public sealed class SliceSizeController
 {
     private readonly int _maxForwardTokens, _maxBackwardLayers;
 
-    public SliceSizeController(int maxForwardTokens, int maxBackwardLayers)
+    /// <param name="startAtFloor">Start at F = 1, k = 1 and grow (cautious: nothing known of the costs yet) rather than at the maxima.</param>
+    public SliceSizeController(int maxForwardTokens, int maxBackwardLayers, bool startAtFloor = false)
     {
         if (maxForwardTokens < 1 || maxBackwardLayers < 1)
         {
             throw new ArgumentException($"slice maxima must be at least 1 (F {maxForwardTokens}, k {maxBackwardLayers})");
         }
-        _maxForwardTokens = ForwardTokens = maxForwardTokens;
-        _maxBackwardLayers = BackwardLayers = maxBackwardLayers;
+        _maxForwardTokens = maxForwardTokens;
+        _maxBackwardLayers = maxBackwardLayers;
+        ForwardTokens = startAtFloor ? 1 : maxForwardTokens;
+        BackwardLayers = startAtFloor ? 1 : maxBackwardLayers;
     }
 
     public int ForwardTokens { get; private set; }

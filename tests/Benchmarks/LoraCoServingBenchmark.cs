@@ -70,7 +70,7 @@ public static class LoraCoServingBenchmark
         {
             var guard = on.Engine.CoServingGuard!;
             output.WriteLine($"| {name} | {off.Percentile(0.5) * 1e3:F1} / {off.Percentile(0.99) * 1e3:F1} | {on.Percentile(0.5) * 1e3:F1} / {on.Percentile(0.99) * 1e3:F1} | " +
-                $"{100 * (on.Percentile(0.99) / off.Percentile(0.99) - 1):+0;-0}% | {100 * off.BusyShare:F0}% | {on.FineTuneTokensPerSecond:F0} | " +
+                $"{Math.Round(100 * (on.Percentile(0.99) / off.Percentile(0.99) - 1)):+0;-0;0}% | {100 * off.BusyShare:F0}% | {on.FineTuneTokensPerSecond:F0} | " +
                 $"{100 * on.FineTuneTokensPerSecond / alone.FineTuneTokensPerSecond:F0}% | {100.0 * guard.SkippedIterations / Math.Max(1, on.InferenceSteps):F0}% |");
         }
         output.WriteLine();

@@ -1,21 +1,19 @@
-using System.Diagnostics;
 using Platform.Engine.Configuration;
-using Platform.Engine.Loading;
-using Platform.Engine.Lora;
 using Platform.Engine.Lora.Training;
-using Platform.Engine.Sampling;
-using Platform.Engine.Serving;
 
 namespace Platform.Benchmarks;
 
 /// <summary>
-/// FlexLLM co-serving on one engine: LoRA fine-tuning throughput alone and under a steady decode load, and
-/// the decode load's inter-token latency (engine iteration time) p50/p99 with co-serving off and on. Same
-/// model, same requests (a closed loop of sequences, each replaced when it finishes), same training data.
+/// FlexLLM co-serving on one engine: LoRA fine-tuning throughput alone and under decode load, and the decode
+/// load's inter-token latency (engine iteration time) p50/p99 with co-serving off and on. Two loads: heavy (a
+/// closed loop of 8 sequences, each replaced when it finishes, so decode never pauses) and moderate (Poisson
+/// arrivals, so decode is idle part of the time). Same model, same requests and arrivals, same training data.
+/// The five setups run on five engines side by side, in short alternating rounds (the order rotating each
+/// round), so load from elsewhere on a shared machine falls on all of them alike.
 /// </summary>
 public static class LoraCoServingBenchmark
 {
-    private static readonly ModelConfig Config = new()
+    internal static readonly ModelConfig Config = new()
     {
         Architectures = ["LlamaForCausalLM"],
         HiddenSize = 256,
@@ -31,84 +29,58 @@ public static class LoraCoServingBenchmark
 
     public static void Run(TextWriter output, bool quick)
     {
-        var seconds = TimeSpan.FromSeconds(quick ? 8 : 30);
-        int concurrency = 8;
-        var options = new EngineOptions { KvCacheBytes = 64L << 20, MaxBatchedTokens = 256 };
-        var coServing = new CoServingOptions { MaxForwardTokens = 128, MaxBackwardLayers = 2, TargetIterationTime = TimeSpan.FromMilliseconds(40) };
+        int rounds = quick ? 4 : 10;
+        var round = TimeSpan.FromSeconds(quick ? 2 : 3);
+        var heavy = new CoServingLoad(Concurrency: 8, RequestsPerSecond: 0, GeneratedTokens: 128);
+        var moderate = new CoServingLoad(Concurrency: 0, RequestsPerSecond: 1.5, GeneratedTokens: 32);
+        // One torch thread: on a shared, loaded machine two intra-op threads wait on each other at every op,
+        // which multiplies latency tails for all setups.
+        var options = new EngineOptions { KvCacheBytes = 64L << 20, MaxBatchedTokens = 256, CpuThreads = 1 };
+        // The guard's default: inference may slow down by 10% of its learned p99; no absolute cap.
+        var coServing = new CoServingOptions { MaxForwardTokens = 128, MaxBackwardLayers = 2 };
         output.WriteLine($"model: dummy Llama hidden {Config.HiddenSize}, {Config.NumHiddenLayers} layers, vocab {Config.VocabSize}; " +
-            $"decode load: {concurrency} concurrent sequences; fine-tuning: LoRA r=8 on q/k/v/o, sequences of 128 tokens; {seconds.TotalSeconds:F0} s per run");
+            "fine-tuning: LoRA r=8 on q/k/v/o, sequences of 128 tokens; " +
+            $"guard: slowdown {coServing.MaxInferenceSlowdown:P0} of inference p99, cap {coServing.TargetIterationTime?.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}; " +
+            $"torch threads {options.CpuThreads}; {rounds} alternating rounds of {round.TotalSeconds:F0} s per setup");
+        output.WriteLine($"heavy load: closed loop of {heavy.Concurrency} sequences (64-token prompts, {heavy.GeneratedTokens} tokens each); " +
+            $"moderate load: Poisson arrivals at {moderate.RequestsPerSecond} req/s (64-token prompts, {moderate.GeneratedTokens} tokens each)");
 
-        var alone = Measure(options, coServing, seconds, inference: false, fineTune: true);
-        var inferenceOnly = Measure(options, coServing, seconds, inference: true, fineTune: false, concurrency);
-        var both = Measure(options, coServing, seconds, inference: true, fineTune: true, concurrency);
-
-        output.WriteLine($"fine-tuning alone:          {alone.FineTuneTokensPerSecond,8:F0} trained tokens/s");
-        output.WriteLine($"fine-tuning co-served:      {both.FineTuneTokensPerSecond,8:F0} trained tokens/s ({100 * both.FineTuneTokensPerSecond / alone.FineTuneTokensPerSecond:F0}% of alone; target >= 80%)");
-        output.WriteLine($"decode ITL, co-serving off: p50 {inferenceOnly.P50 * 1e3:F1} ms, p99 {inferenceOnly.P99 * 1e3:F1} ms, {inferenceOnly.DecodeTokensPerSecond:F0} tokens/s");
-        output.WriteLine($"decode ITL, co-serving on:  p50 {both.P50 * 1e3:F1} ms, p99 {both.P99 * 1e3:F1} ms, {both.DecodeTokensPerSecond:F0} tokens/s " +
-            $"(p99 {100 * (both.P99 / inferenceOnly.P99 - 1):+0;-0}%; target <= +10%); fine-tuning share of iteration time {100 * both.FineTuneShare:F0}%");
-    }
-
-    private sealed record Result(double FineTuneTokensPerSecond, double P50, double P99, double DecodeTokensPerSecond, double FineTuneShare);
-
-    private static Result Measure(EngineOptions options, CoServingOptions coServing, TimeSpan duration, bool inference, bool fineTune, int concurrency = 0)
-    {
-        using var engine = new LlmEngine(ModelLoader.CreateDummy(Config, options), options);
-        var random = new Random(1);
-        int[] Tokens(int n) => [.. Enumerable.Range(0, n).Select(_ => 3 + random.Next(Config.VocabSize - 3))];
-        using var trainer = fineTune ? new LoraTrainer(engine.Model, new LoraTrainingOptions { Rank = 8, Seed = 1 }) : null;
-        using var job = trainer is null ? null : new CoServedFineTuning(trainer,
-            [.. Enumerable.Range(0, 64).Select(_ => new TrainingExample(Tokens(128), 32))], epochs: 1000, batchSize: 4);
-        if (job is not null)
+        using var alone = new CoServingSetup(options, coServing, load: null, fineTune: true);
+        using var heavyOff = new CoServingSetup(options, coServing, heavy, fineTune: false);
+        using var heavyOn = new CoServingSetup(options, coServing, heavy, fineTune: true);
+        using var moderateOff = new CoServingSetup(options, coServing, moderate, fineTune: false);
+        using var moderateOn = new CoServingSetup(options, coServing, moderate, fineTune: true);
+        CoServingSetup[] setups = [alone, heavyOff, heavyOn, moderateOff, moderateOn];
+        foreach (var setup in setups)
         {
-            engine.StartFineTuning(job, coServing);
+            setup.Run(TimeSpan.FromSeconds(1), measure: false);
         }
-        var streams = new List<RequestStream>();
-        int next = 0;
-        void Refill()
+        for (int r = 0; r < rounds; r++)
         {
-            streams.RemoveAll(s =>
+            for (int i = 0; i < setups.Length; i++)
             {
-                while (s.Events.TryRead(out _))
-                {
-                }
-                return s.Events.Completion.IsCompleted;
-            });
-            while (inference && streams.Count < concurrency)
-            {
-                streams.Add(engine.AddRequest(new GenerationRequest($"r{next++}", Tokens(64), SamplingParams.Greedy(128) with { IgnoreEos = true })));
+                setups[(r + i) % setups.Length].Run(round, measure: true);
             }
         }
-        // Warm-up, then the measured window.
-        var warm = Stopwatch.StartNew();
-        while (warm.Elapsed < TimeSpan.FromSeconds(1))
+
+        output.WriteLine();
+        output.WriteLine("| load | decode ITL p50 / p99 off (ms) | decode ITL p50 / p99 on (ms) | p99 change (target <= +10%) | decode busy | fine-tuning tokens/s on | of alone (target >= 80%) | decode iterations the guard skipped |");
+        output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (name, off, on) in new[] { ("heavy", heavyOff, heavyOn), ("moderate", moderateOff, moderateOn) })
         {
-            Refill();
-            engine.Step();
+            var guard = on.Engine.CoServingGuard!;
+            output.WriteLine($"| {name} | {off.Percentile(0.5) * 1e3:F1} / {off.Percentile(0.99) * 1e3:F1} | {on.Percentile(0.5) * 1e3:F1} / {on.Percentile(0.99) * 1e3:F1} | " +
+                $"{Math.Round(100 * (on.Percentile(0.99) / off.Percentile(0.99) - 1)):+0;-0;0}% | {100 * off.BusyShare:F0}% | {on.FineTuneTokensPerSecond:F0} | " +
+                $"{100 * on.FineTuneTokensPerSecond / alone.FineTuneTokensPerSecond:F0}% | {100.0 * guard.SkippedIterations / Math.Max(1, on.InferenceSteps):F0}% |");
         }
-        long trainedBefore = job?.TokensTrained ?? 0;
-        long generatedBefore = engine.Stats().GenerationTokensTotal;
-        var iterations = new List<double>();
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
+        output.WriteLine();
+        output.WriteLine($"fine-tuning alone: {alone.FineTuneTokensPerSecond:F0} trained tokens/s");
+        foreach (var (name, on) in new[] { ("heavy", heavyOn), ("moderate", moderateOn) })
         {
-            Refill();
-            long start = Stopwatch.GetTimestamp();
-            engine.Step();
-            if (inference)
-            {
-                iterations.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-            }
+            var guard = on.Engine.CoServingGuard!;
+            output.WriteLine($"guard under {name} load: learned inference p99 {guard.InferenceP99?.TotalMilliseconds:F1} ms (budget {guard.InferenceP99?.TotalMilliseconds * coServing.MaxInferenceSlowdown:F1} ms), " +
+                $"smallest slice cost {guard.SmallestSliceCost?.TotalMilliseconds:F1} ms, backward layer {guard.BackwardLayerCost?.TotalMilliseconds:F1} ms, " +
+                $"F {guard.ForwardTokens}, k {guard.BackwardLayers}; decode {on.DecodeTokensPerSecond:F0} tokens/s (off: {(name == "heavy" ? heavyOff : moderateOff).DecodeTokensPerSecond:F0})");
         }
-        double elapsed = clock.Elapsed.TotalSeconds;
-        job?.Cancel();
-        iterations.Sort();
-        double Percentile(double p) => iterations.Count == 0 ? 0 : iterations[Math.Min(iterations.Count - 1, (int)(p * iterations.Count))];
-        return new Result(
-            ((job?.TokensTrained ?? 0) - trainedBefore) / elapsed,
-            Percentile(0.5),
-            Percentile(0.99),
-            (engine.Stats().GenerationTokensTotal - generatedBefore) / elapsed,
-            engine.FineTuningTimeShare);
     }
 }

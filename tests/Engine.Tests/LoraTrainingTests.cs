@@ -55,7 +55,7 @@ public sealed class LoraTrainingTests
         {
             GradientsReady = lora => captured = lora.SnapshotGradients(),
         };
-        engine.StartFineTuning(job, new CoServingOptions { MaxForwardTokens = 7, MaxBackwardLayers = 2, TargetIterationTime = null });
+        engine.StartFineTuning(job, new CoServingOptions { MaxForwardTokens = 7, MaxBackwardLayers = 2, MaxInferenceSlowdown = null, TargetIterationTime = null });
         Assert.True(engine.Stats().FineTuningActive);
         var streams = InferenceLoad().Select(engine.AddRequest).ToArray();
         for (int guard = 0; !job.IsDone || engine.HasUnfinishedRequests; guard++)
@@ -98,7 +98,7 @@ public sealed class LoraTrainingTests
         {
             StepCompleted = p => losses.Add(p.Loss),
         };
-        engine.StartFineTuning(job, new CoServingOptions { MaxForwardTokens = 32, MaxBackwardLayers = 5, TargetIterationTime = null });
+        engine.StartFineTuning(job, new CoServingOptions { MaxForwardTokens = 32, MaxBackwardLayers = 5, MaxInferenceSlowdown = null, TargetIterationTime = null });
         var served = new List<GenerationResult>();
         for (int guard = 0; !job.IsDone; guard++)
         {
@@ -130,25 +130,34 @@ public sealed class LoraTrainingTests
         Assert.NotEqual(Pattern, Run(engine, Greedy("b", prompt, Pattern.Length))[0].TokenIds);
     }
 
-    [Fact]
-    public void The_guard_shrinks_F_then_k_when_over_the_target_and_grows_them_back_with_room()
+    [SkippableFact]
+    public void With_no_slowdown_allowed_fine_tuning_waits_for_iterations_without_inference_and_then_completes()
     {
-        var guard = new CoServingGuard(new CoServingOptions { MaxForwardTokens = 8, MaxBackwardLayers = 3, TargetIterationTime = TimeSpan.FromMilliseconds(10) }, numLayers: 5);
-        var over = TimeSpan.FromMilliseconds(20);
-        var states = new List<(int, int)>();
-        for (int i = 0; i < 6; i++)
+        using var engine = Stories(new EngineOptions { KvCacheBytes = 8L * 1024 * 1024, MaxBatchedTokens = 64 });
+        var expected = Run(engine, InferenceLoad()).Select(r => r.TokenIds).ToArray();
+        using var trainer = new LoraTrainer(engine.Model, Hyper);
+        using var job = new CoServedFineTuning(trainer, PatternExamples(4, seed: 3), epochs: 1, batchSize: 2);
+        engine.StartFineTuning(job, new CoServingOptions { MaxForwardTokens = 8, MaxBackwardLayers = 2, MaxInferenceSlowdown = 0, TargetIterationTime = null });
+        var streams = InferenceLoad().Select(engine.AddRequest).ToArray();
+        int inferenceSteps = 0;
+        while (engine.HasUnfinishedRequests)
         {
-            guard.Observe(over);
-            states.Add((guard.ForwardTokens, guard.BackwardLayers));
+            engine.Step();
+            inferenceSteps++;
         }
-        Assert.Equal([(4, 3), (2, 3), (1, 3), (1, 2), (1, 1), (1, 1)], states);
-        guard.Observe(TimeSpan.FromMilliseconds(7));
-        Assert.Equal((1, 1), (guard.ForwardTokens, guard.BackwardLayers));
-        for (int i = 0; i < 6; i++)
+        Assert.True(inferenceSteps > 10);
+        Assert.Equal(0, job.ForwardTokensRun + job.BackwardLayersRun);
+        Assert.Equal(inferenceSteps, engine.CoServingGuard!.SkippedIterations);
+        for (int guard = 0; !job.IsDone; guard++)
         {
-            guard.Observe(TimeSpan.FromMilliseconds(1));
+            Assert.True(guard < 10_000, "the job did not finish once inference was idle");
+            engine.Step();
         }
-        Assert.Equal((8, 3), (guard.ForwardTokens, guard.BackwardLayers));
+        Assert.True(job.Completed);
+        for (int i = 0; i < streams.Length; i++)
+        {
+            Assert.Equal(expected[i], streams[i].CollectAsync().GetAwaiter().GetResult().TokenIds);
+        }
     }
 
     [SkippableFact]

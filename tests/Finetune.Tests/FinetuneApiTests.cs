@@ -74,6 +74,19 @@ public sealed class FinetuneApiTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Co_serving_settings_out_of_range_stop_the_service_at_start_naming_the_keys()
+    {
+        TestModels.RequireStories260K();
+        using var data = new TempDirectory();
+        foreach (var (key, value) in new[] { ("Finetune:MaxInferenceSlowdown", "-0.1"), ("Finetune:TargetIterationMs", "-5") })
+        {
+            var e = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(
+                () => FinetuneServer.StartAsync(data.Path, new Dictionary<string, string?> { [key] = value }));
+            Assert.Contains(key.Split(':')[1], e.Message);
+        }
+    }
+
+    [SkippableFact]
     public async Task Bad_job_requests_are_refused_naming_the_field()
     {
         var file = (await FinetuneServer.JsonAsync(await FinetuneServer.UploadAsync(Server.Acme, Good))).GetProperty("id").GetString()!;

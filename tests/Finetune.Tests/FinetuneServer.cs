@@ -99,7 +99,16 @@ public sealed class FinetuneServer : IAsyncDisposable
         app.MapDefaultEndpoints();
         app.MapGateway();
         app.MapFinetune();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // Refused at start (invalid settings): nothing of it may outlive the test.
+            await app.DisposeAsync();
+            throw;
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var server = new FinetuneServer(app, address);
         using var cts = new CancellationTokenSource(Timeout);

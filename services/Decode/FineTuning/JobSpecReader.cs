@@ -25,8 +25,10 @@ public static class JobSpecReader
         Require(h.Alpha > 0 && double.IsFinite(h.Alpha), $"job {spec.JobId}: alpha must be a positive number, got {h.Alpha}");
         Require(h.TargetModules.Count > 0, $"job {spec.JobId}: target_modules is empty");
         var c = spec.CoServing ?? throw new ArgumentException($"job {spec.JobId}: the spec has no co_serving settings");
-        Require(c.MaxForwardTokens >= 1 && c.MaxBackwardLayers >= 1 && c.TargetIterationMs >= 0,
+        Require(c.MaxForwardTokens >= 1 && c.MaxBackwardLayers >= 1 && c.TargetIterationMs >= 0 && double.IsFinite(c.TargetIterationMs),
             $"job {spec.JobId}: co_serving needs max_forward_tokens and max_backward_layers of at least 1 and target_iteration_ms of at least 0");
+        Require(!c.HasMaxInferenceSlowdown || (c.MaxInferenceSlowdown >= 0 && double.IsFinite(c.MaxInferenceSlowdown)),
+            $"job {spec.JobId}: co_serving max_inference_slowdown must be a finite share of at least 0, got {c.MaxInferenceSlowdown}");
     }
 
     public static LoraTrainingOptions TrainingOptions(Hyperparameters h) => new()
@@ -39,12 +41,16 @@ public static class JobSpecReader
         Seed = h.Seed,
     };
 
-    public static CoServingOptions CoServing(CoServing c) => new()
+    public static CoServingOptions CoServing(CoServing c)
     {
-        MaxForwardTokens = c.MaxForwardTokens,
-        MaxBackwardLayers = c.MaxBackwardLayers,
-        TargetIterationTime = c.TargetIterationMs > 0 ? TimeSpan.FromMilliseconds(c.TargetIterationMs) : null,
-    };
+        var options = new CoServingOptions
+        {
+            MaxForwardTokens = c.MaxForwardTokens,
+            MaxBackwardLayers = c.MaxBackwardLayers,
+            TargetIterationTime = c.TargetIterationMs > 0 ? TimeSpan.FromMilliseconds(c.TargetIterationMs) : null,
+        };
+        return c.HasMaxInferenceSlowdown ? options with { MaxInferenceSlowdown = c.MaxInferenceSlowdown } : options;
+    }
 
     public static TrainingExample Example(Contracts.Finetune.V1.TrainingExample e) => new([.. e.TokenIds], e.PromptLength);
 

@@ -40,31 +40,59 @@ public sealed partial class LlmEngine
         _workSignal.Release();
     }
 
-    /// <summary>The fine-tuning share of one iteration, after its inference step; true when it did work.</summary>
-    private bool FineTuneLocked(long iterationStart)
+    /// <summary>
+    /// The fine-tuning share of one iteration, after its inference step (which took <paramref name="inferenceTime"/>,
+    /// zero when it ran none); true when it did work. The guard sizes the slice; after the forward part, backward
+    /// layers run one at a time while the next is expected to fit the slice's budget.
+    /// </summary>
+    private bool FineTuneLocked(long iterationStart, TimeSpan inferenceTime)
     {
         long ftStart = Stopwatch.GetTimestamp();
         bool worked = false;
         if (_fineTuning is { IsDone: false } job && _guard is { } guard)
         {
-            // Inference tokens were scheduled first; fine-tuning takes only what they left of the budget.
-            int budget = Math.Min(guard.ForwardTokens, Options.MaxBatchedTokens - _inferenceTokensThisStep);
-            try
+            var slice = guard.Plan(inferenceTime);
+            if (!slice.Skips)
             {
-                worked |= job.RunForward(budget) > 0;
-                worked |= job.RunBackward(guard.BackwardLayers) > 0;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // A failing job must not take the serving loop down with it.
-                LogFineTuningFailed(_logger, e);
-                job.Fail(e.Message);
-            }
-            long end = Stopwatch.GetTimestamp();
-            if (worked)
-            {
-                guard.Observe(Stopwatch.GetElapsedTime(iterationStart, end));
-                _fineTuningTicks += end - ftStart;
+                // Inference tokens were scheduled first; fine-tuning takes only what they left of the token budget.
+                int tokens = Math.Min(slice.ForwardTokens, Options.MaxBatchedTokens - _inferenceTokensThisStep);
+                int forwarded = 0;
+                bool cutShort = false;
+                try
+                {
+                    forwarded = job.RunForward(tokens);
+                    worked = forwarded > 0;
+                    for (int layer = 0; layer < slice.BackwardLayers; layer++)
+                    {
+                        // Beside inference a backward layer runs only when it is expected to fit; without inference the
+                        // slice's first unit always runs, so the job always advances when inference is idle.
+                        if ((worked || slice.CoServed) && !guard.HasRoomForBackwardLayer(slice, Stopwatch.GetElapsedTime(ftStart)))
+                        {
+                            cutShort = true;
+                            break;
+                        }
+                        long layerStart = Stopwatch.GetTimestamp();
+                        if (job.RunBackward(1) == 0)
+                        {
+                            break;
+                        }
+                        worked = true;
+                        guard.ObserveBackwardLayer(Stopwatch.GetElapsedTime(layerStart));
+                    }
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A failing job must not take the serving loop down with it.
+                    LogFineTuningFailed(_logger, e);
+                    job.Fail(e.Message);
+                }
+                long end = Stopwatch.GetTimestamp();
+                if (worked)
+                {
+                    // A slice cut short by its budget, or whose forward part ended with its sequence, says nothing about room.
+                    guard.Observe(slice, Stopwatch.GetElapsedTime(ftStart, end), !cutShort && (forwarded == 0 || forwarded == slice.ForwardTokens));
+                    _fineTuningTicks += end - ftStart;
+                }
             }
         }
         _iterationTicks += Stopwatch.GetTimestamp() - iterationStart;

@@ -140,7 +140,9 @@ public sealed partial class LlmEngine : IDisposable
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             bool worked = StepLocked();
-            worked |= FineTuneLocked(start);
+            // The inference part timed apart: the co-serving guard's reference for what inference alone takes.
+            var inferenceTime = worked ? System.Diagnostics.Stopwatch.GetElapsedTime(start) : TimeSpan.Zero;
+            worked |= FineTuneLocked(start, inferenceTime);
             _lastStats = ComputeStats();
             return worked;
         }

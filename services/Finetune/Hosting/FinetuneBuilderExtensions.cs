@@ -35,6 +35,8 @@ public static class FinetuneBuilderExtensions
             .Validate(o => o.CheckpointEverySteps >= 1 && o.MaxForwardTokens >= 1 && o.MaxBackwardLayers >= 1 && o.MaxFileBytes >= 1 && !string.IsNullOrWhiteSpace(o.DataPath),
                 "Finetune: CheckpointEverySteps, MaxForwardTokens, MaxBackwardLayers and MaxFileBytes must be at least 1, and DataPath set")
             .Validate(o => o.PlacementTimeout > TimeSpan.Zero, "Finetune:PlacementTimeout (Finetune__PlacementTimeout) must be positive, e.g. 00:10:00")
+            .Validate(o => o.MaxInferenceSlowdown >= 0 && double.IsFinite(o.MaxInferenceSlowdown) && o.TargetIterationMs >= 0 && double.IsFinite(o.TargetIterationMs),
+                "Finetune: MaxInferenceSlowdown (a share, e.g. 0.1) and TargetIterationMs (0 for no cap) must be finite and at least 0")
             .ValidateOnStart();
         services.AddSingleton<FileStore>();
         services.AddSingleton<JobStore>();

@@ -20,8 +20,15 @@ public sealed class FinetuneOptions
     /// <summary>FlexLLM's k: most backward layers per engine iteration.</summary>
     public int MaxBackwardLayers { get; set; } = 4;
 
-    /// <summary>The inter-token latency target that shrinks F and k; 0 turns the guard off.</summary>
-    public double TargetIterationMs { get; set; } = 100;
+    /// <summary>
+    /// How much co-served fine-tuning may slow inference down: the share of the learned inference-only iteration
+    /// p99 that an iteration running inference may spend on fine-tuning (0.1: inter-token p99 within 10% of
+    /// inference alone); 0: fine-tuning only in iterations without inference.
+    /// </summary>
+    public double MaxInferenceSlowdown { get; set; } = 0.1;
+
+    /// <summary>Optional absolute cap on a whole engine iteration (inference plus fine-tuning), in ms; 0: no cap.</summary>
+    public double TargetIterationMs { get; set; }
 
     /// <summary>Split mode: how long a job waits for a Decode instance with room (none healthy, or each running a job) before it fails.</summary>
     public TimeSpan PlacementTimeout { get; set; } = TimeSpan.FromMinutes(10);
@@ -31,6 +38,7 @@ public sealed class FinetuneOptions
     {
         MaxForwardTokens = MaxForwardTokens,
         MaxBackwardLayers = MaxBackwardLayers,
+        MaxInferenceSlowdown = MaxInferenceSlowdown,
         TargetIterationTime = TargetIterationMs > 0 ? TimeSpan.FromMilliseconds(TargetIterationMs) : null,
     };
 }

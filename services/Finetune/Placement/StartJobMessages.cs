@@ -43,6 +43,7 @@ public static class StartJobMessages
                 MaxForwardTokens = options.MaxForwardTokens,
                 MaxBackwardLayers = options.MaxBackwardLayers,
                 TargetIterationMs = options.TargetIterationMs,
+                MaxInferenceSlowdown = options.MaxInferenceSlowdown,
             },
             NumExamples = examples,
         };

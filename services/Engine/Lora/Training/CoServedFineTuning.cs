@@ -109,7 +109,20 @@ public sealed class CoServedFineTuning : IDisposable
                 seq.Outputs[i].Add(result.Output.DetachFromDisposeScope());
                 x = result.Output;
             }
-            seq.Finals.Add(x.detach().requires_grad_(true).DetachFromDisposeScope());
+            // The LM head and loss of this slice's own positions run with it, so no iteration carries the whole
+            // sequence's head at once; each position's loss depends on its own hidden state only.
+            var final = x.detach().requires_grad_(true);
+            if (LoraTrainingForward.SliceLossSum(model, final, seq.Example.TokenIds, Math.Max(seq.Example.PromptLength, 1), start) is { } sum)
+            {
+                var loss = sum / seq.BatchTokens;
+                loss.backward();
+                seq.Loss += loss.item<float>();
+                seq.FinalGradients.Add(final.grad!.detach().DetachFromDisposeScope());
+            }
+            else
+            {
+                seq.FinalGradients.Add(zeros_like(final).DetachFromDisposeScope());
+            }
         }
         seq.Forwarded += count;
         ForwardTokensRun += count;
@@ -184,16 +197,8 @@ public sealed class CoServedFineTuning : IDisposable
 
     private void FinishForward(TrainingSequence seq)
     {
-        var model = Trainer.Model;
-        using var scope = NewDisposeScope();
-        var hidden = cat(seq.Finals, 0);
-        var sum = LoraTrainingForward.TokenLossSum(LoraTrainingForward.Logits(model, hidden), seq.Example.TokenIds, Math.Max(seq.Example.PromptLength, 1));
-        var loss = sum / seq.BatchTokens;
-        loss.backward();
-        seq.Loss = loss.item<float>();
-        seq.OutputGradients = [.. seq.Finals.Select(f => f.grad!.detach().DetachFromDisposeScope())];
-        seq.Finals.ForEach(f => f.Dispose());
-        seq.Finals.Clear();
+        seq.OutputGradients = [.. seq.FinalGradients];
+        seq.FinalGradients.Clear();
         if (_backwarding is null)
         {
             (_backwarding, _forwarding) = (seq, null);

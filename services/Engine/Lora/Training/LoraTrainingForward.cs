@@ -58,6 +58,24 @@ internal static class LoraTrainingForward
         return cross_entropy(predictions, targets, reduction: TorchSharp.torch.nn.Reduction.Sum);
     }
 
+    /// <summary>
+    /// Sum of the cross-entropy of predicting tokens [from, count) of <paramref name="ids"/>, restricted to the
+    /// predictions made from the slice of hidden states <paramref name="hidden"/> at positions [start, start + T);
+    /// null when none of those positions predicts a trained token.
+    /// </summary>
+    public static Tensor? SliceLossSum(LlamaModel model, Tensor hidden, IReadOnlyList<int> ids, int from, int start)
+    {
+        int first = Math.Max(start, from - 1);
+        int end = Math.Min(start + (int)hidden.shape[0], ids.Count - 1);
+        if (end <= first)
+        {
+            return null;
+        }
+        var logits = Logits(model, hidden.narrow(0, first - start, end - first));
+        var targets = tensor(ids.Skip(first + 1).Take(end - first).Select(id => (long)id).ToArray(), device: logits.device);
+        return cross_entropy(logits, targets, reduction: TorchSharp.torch.nn.Reduction.Sum);
+    }
+
     private static Tensor WithDelta(Tensor y, TrainableLora lora, int layer, LoraTarget target, Tensor input)
     {
         if (lora.Weights(layer, target) is not { } w)

@@ -30,7 +30,8 @@ internal sealed class TrainingSequence : IDisposable
     public List<Tensor>[] Outputs { get; }
     public Tensor?[] Keys { get; }
     public Tensor?[] Values { get; }
-    public List<Tensor> Finals { get; } = [];
+    /// <summary>Gradients of the loss with respect to the last layer's output, per forward slice, until the forward pass is complete.</summary>
+    public List<Tensor> FinalGradients { get; } = [];
     /// <summary>Gradients of the loss with respect to <see cref="Outputs"/> of <see cref="NextBackwardLayer"/>, per slice.</summary>
     public List<Tensor>? OutputGradients { get; set; }
     public int NextBackwardLayer { get; set; }
@@ -39,7 +40,7 @@ internal sealed class TrainingSequence : IDisposable
 
     public void Dispose()
     {
-        foreach (var list in Inputs.Concat(Outputs).Append(Finals).Append(OutputGradients ?? []))
+        foreach (var list in Inputs.Concat(Outputs).Append(FinalGradients).Append(OutputGradients ?? []))
         {
             list.ForEach(t => t.Dispose());
             list.Clear();

@@ -25,7 +25,8 @@ namespace Platform.Benchmarks;
 /// KvStore service does (the TTFT includes the lookup of every chunk's header and the layer-by-layer reads);
 /// for reference, r = 0.15 with the chunks' KV already in process memory; and under a LoRA adapter (rank 16 on
 /// every projection) a full prefill against a blend at r = 0.15 of chunk KV computed under the adapter and read
-/// from Redis. Dummy Llama of 41M parameters (hidden 512, 8 layers, vocab 32000, 8192 positions), fp32 on the CPU.
+/// from Redis. Dummy Llamas of about 25M non-embedding parameters (hidden 512 with 8 layers, and, in the full run,
+/// hidden 256 with 32 layers), vocab 32000, 8192 positions, fp32 on the CPU.
 /// </summary>
 public static class BlendTtftBenchmark
 {
@@ -57,12 +58,24 @@ public static class BlendTtftBenchmark
     public static async Task RunAsync(TextWriter output, bool quick)
     {
         // Smaller than the engine benchmark's 110M model so that the 8-chunk run fits a shared 2-core machine;
-        // at 4-8k tokens the layers' matmuls and attention still dominate every step.
-        var config = EngineBenchmark.Config with
+        // at 4-8k tokens the layers' matmuls and attention still dominate every step. Two shapes of about the same
+        // compute per token: the blend computes layer 0 and the check layer's K/V for every token, a fixed cost
+        // that weighs 1/8 of a shallow model and 1/32 of one as deep as the 7-8B models CacheBlend reports on.
+        var shallow = EngineBenchmark.Config with
         {
             HiddenSize = 512, IntermediateSize = 1376, NumHiddenLayers = 8, NumAttentionHeads = 8, NumKeyValueHeadsField = 8,
             MaxPositionEmbeddings = 8192, BosTokenId = 1,
         };
+        var deep = shallow with { HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 32, NumAttentionHeads = 4, NumKeyValueHeadsField = 4 };
+        await RunModelAsync(output, quick, "hidden 512, 8 layers", shallow);
+        if (!quick)
+        {
+            await RunModelAsync(output, quick, "hidden 256, 32 layers", deep);
+        }
+    }
+
+    private static async Task RunModelAsync(TextWriter output, bool quick, string shape, ModelConfig config)
+    {
         var options = new EngineOptions { KvCacheBytes = 1536L << 20, MaxBatchedTokens = 8192, EnablePrefixCaching = true };
         using var engine = new LlmEngine(ModelLoader.CreateDummy(config, options), options);
         using var stop = new CancellationTokenSource();
@@ -71,7 +84,7 @@ public static class BlendTtftBenchmark
         await using var services = ChunkStoreServices(redis.ConnectionString);
         var store = services.GetRequiredService<RedisChunkStore>();
         var ingestor = services.GetRequiredService<ChunkIngestor>();
-        var model = new ModelIdentity("benchmark-dummy-41m", "benchmark-random-tokens", "float32");
+        var model = new ModelIdentity($"benchmark-dummy-{config.HiddenSize}x{config.NumHiddenLayers}", "benchmark-random-tokens", "float32");
         var tenant = TenantNamespace.Of("benchmark");
 
         var rng = new Random(5);
@@ -100,9 +113,9 @@ public static class BlendTtftBenchmark
         }
         var context = new Context(engine, store, tenant, chunks, baseKeys, adapterKeys, inMemory);
 
-        output.WriteLine($"## TTFT against full prefill and prefix caching ({(quick ? "quick" : "full")} run)");
+        output.WriteLine($"## TTFT against full prefill and prefix caching: {shape} ({(quick ? "quick" : "full")} run)");
         output.WriteLine();
-        output.WriteLine($"model: dummy Llama, hidden 512, 8 layers, vocab 32000, 8192 positions, fp32, CPU; 8 chunks ingested into redis-server {RedisVersion(redis)} in {ingestSeconds:F1} s ({inMemory.Sum(k => k.Bytes) / (1 << 20)} MiB of KV), and again under a rank-16 adapter on every projection");
+        output.WriteLine($"model: dummy Llama, {shape}, vocab 32000, 8192 positions, fp32, CPU; 8 chunks ingested into redis-server {RedisVersion(redis)} in {ingestSeconds:F1} s ({inMemory.Sum(k => k.Bytes) / (1 << 20)} MiB of KV), and again under a rank-16 adapter on every projection");
         output.WriteLine();
         output.WriteLine("| chunks | prompt tokens | method | TTFT ms: best (each run) | speed-up vs full prefill (best; adapter rows: under the adapter) | reused tokens |");
         output.WriteLine("| ---: | ---: | --- | ---: | ---: | ---: |");
@@ -135,6 +148,7 @@ public static class BlendTtftBenchmark
         var stats = engine.Stats().Blend;
         output.WriteLine();
         output.WriteLine($"blend counters: {stats.Lookups} lookups, {stats.Blended} blended, {stats.Fallbacks} fallbacks, {stats.TokensReused} tokens reused, {stats.TokensRecomputed} recomputed, {stats.BytesLoaded / (1 << 20)} MiB loaded");
+        output.WriteLine();
         foreach (var kv in inMemory)
         {
             kv.Dispose();

@@ -55,6 +55,24 @@ public sealed class ModelRunnerTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(20)] // the prefix no longer than the chunk: causal kernel over padded queries
+    [InlineData(33)] // a longer prefix: the materialized mask
+    public void A_chunk_after_a_cached_prefix_gives_the_one_shot_prefills_logits(int prefix)
+    {
+        var config = BlendHarness.TinyConfig();
+        using var model = Platform.Engine.Loading.ModelLoader.CreateDummy(config, new Platform.Engine.Configuration.EngineOptions { DummySeed = 11 });
+        using var harness = new RunnerHarness(model, 64, 16);
+        var tokens = BlendHarness.Tokens(95, 40, 96);
+        var oneShotBlocks = harness.AllocateBlocks(tokens.Length);
+        var chunkedBlocks = harness.AllocateBlocks(tokens.Length);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var oneShot = harness.Runner.Execute([new(tokens, 0, tokens.Length, oneShotBlocks, true)])!;
+        harness.Runner.Execute([new(tokens, 0, prefix, chunkedBlocks, false)]);
+        var chunked = harness.Runner.Execute([new(tokens, prefix, tokens.Length - prefix, chunkedBlocks, true)])!;
+        Assert.True(oneShot.allclose(chunked, 1e-4, 1e-5), $"max difference {(oneShot - chunked).abs().max().item<float>()}");
+    }
+
     [SkippableFact]
     public void Incremental_decoding_logits_match_the_full_forward_pass()
     {

@@ -137,7 +137,7 @@ public sealed partial class ModelRunner
                 }
                 mask = tensor(allowed, device: device).view(c.Count, ctx);
             }
-            chunkMeta.Add(new ChunkAttention(row, c.Start, c.Count, contextSlots, mask));
+            chunkMeta.Add(new ChunkAttention(row, c.Start, c.Count, contextSlots, mask, PlainCausal: window is null));
             row += c.Count;
         }
         return new AttentionMetadata(tensor(slotMapping, device: device), decode.Length, decodeSlots, decodeMask, chunkMeta);

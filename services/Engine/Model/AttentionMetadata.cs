@@ -18,5 +18,7 @@ public sealed record AttentionMetadata(
 /// A multi-token chunk: <paramref name="QueryLength"/> tokens at positions [Start, Start + QueryLength) in
 /// rows [Row, Row + QueryLength) of the batch, attending to positions [0, Start + QueryLength).
 /// <paramref name="ContextSlots"/> is null when Start is 0 (the chunk attends to its own fresh K/V only).
+/// <paramref name="PlainCausal"/>: <paramref name="Mask"/> is exactly "position q sees positions 0..q" (no sliding
+/// window), so the attention may run as a causal kernel instead of a materialized mask.
 /// </summary>
-public sealed record ChunkAttention(int Row, int Start, int QueryLength, Tensor? ContextSlots, Tensor? Mask);
+public sealed record ChunkAttention(int Row, int Start, int QueryLength, Tensor? ContextSlots, Tensor? Mask, bool PlainCausal = false);

@@ -54,9 +54,24 @@ public static class PagedAttention
             long ctx = kc.shape[0];
             kc = kc.permute(1, 0, 2).unsqueeze(1).expand(kvHeads, group, ctx, headDim);
             vc = vc.permute(1, 0, 2).unsqueeze(1).expand(kvHeads, group, ctx, headDim);
-            var oc = chunk.Mask is null
-                ? scaled_dot_product_attention(qc, kc, vc, is_casual: true)
-                : scaled_dot_product_attention(qc, kc, vc, chunk.Mask);
+            Tensor oc;
+            if (chunk.Mask is null)
+            {
+                oc = scaled_dot_product_attention(qc, kc, vc, is_casual: true);
+            }
+            else if (chunk.PlainCausal && chunk.Start <= n)
+            {
+                // A chunk after a prefix of at most its own length: with the prefix's positions padded in front of
+                // its queries, plain causal attention over the whole context is exactly the masked one for the real
+                // queries, on the fused causal kernel instead of a materialized [n, ctx] mask (the padding costs at
+                // most a quarter of the real work).
+                var padded = cat([zeros([kvHeads, group, chunk.Start, headDim], qc.dtype, qc.device), qc], 2);
+                oc = scaled_dot_product_attention(padded, kc, vc, is_casual: true).narrow(2, chunk.Start, n);
+            }
+            else
+            {
+                oc = scaled_dot_product_attention(qc, kc, vc, chunk.Mask);
+            }
             outputs.Add(oc.permute(2, 0, 1, 3).reshape(n, -1));
         }
         return outputs.Count == 1 ? outputs[0] : cat(outputs, 0);

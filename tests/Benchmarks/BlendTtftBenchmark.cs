@@ -31,7 +31,7 @@ namespace Platform.Benchmarks;
 public static class BlendTtftBenchmark
 {
     private const int ChunkTokens = 512;
-    private const int Repetitions = 2;
+    private const int Repetitions = 3;
     private const string Adapter = "rag-adapter";
     private static readonly Method FullPrefill = new("full prefill", null, KvFrom.None);
     private static readonly Method PrefixCaching = new("prefix caching", null, KvFrom.None);

@@ -35,6 +35,37 @@ public sealed class LoraTrainingTests
     [.. Enumerable.Range(0, 6).Select(i => Greedy($"inf{i}", [1, 403 + i, 407, 261, 378, 300 + i, 26], 20))];
 
     [SkippableFact]
+    public void A_reopened_run_starts_at_its_checkpoint_and_knows_that_steps_own_progress()
+    {
+        using var engine = Stories(new EngineOptions { KvCacheBytes = 8L * 1024 * 1024, MaxBatchedTokens = 64 });
+        var examples = PatternExamples(6, seed: 4);
+        var dir = Directory.CreateTempSubdirectory("resumable-").FullName;
+        try
+        {
+            FineTuningProgress? checkpointed = null;
+            using (var first = ResumableFineTuning.Open(engine.Model, Hyper, examples, epochs: 1, batchSize: 2, dir, checkpointEverySteps: 2,
+                (p, c) => checkpointed = c ? p : checkpointed))
+            {
+                engine.StartFineTuning(first.Run, new CoServingOptions { MaxForwardTokens = 64, MaxBackwardLayers = 8, MaxInferenceSlowdown = null, TargetIterationTime = null });
+                for (int guard = 0; !first.Run.IsDone; guard++)
+                {
+                    Assert.True(guard < 5_000, "the run did not finish");
+                    engine.Step();
+                }
+            }
+            // Three steps, checkpointed at 2 and at the last one: a reopened run starts there with that step's report.
+            Assert.Equal(3, checkpointed!.Step);
+            using var reopened = ResumableFineTuning.Open(engine.Model, Hyper, examples, epochs: 1, batchSize: 2, dir, checkpointEverySteps: 2);
+            Assert.Equal(3, reopened.StartStep);
+            Assert.Equal(checkpointed, reopened.CheckpointProgress);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [SkippableFact]
     public void Co_served_training_computes_the_standalone_gradients_while_inference_outputs_stay_unchanged()
     {
         var options = new EngineOptions { KvCacheBytes = 8L * 1024 * 1024, MaxBatchedTokens = 24 };

@@ -101,9 +101,10 @@ public sealed class SplitFinetuneTests : IDisposable
             Assert.Contains(messages, m => m.StartsWith("Decode instance decode-0 stopped answering", StringComparison.Ordinal));
             int resumed = messages.LastIndexOf($"Resumed from the checkpoint at step {checkpointStep}.");
             Assert.True(resumed >= 0, string.Join("\n", messages));
-            // The step count continues after the checkpoint rather than starting over, and each step is listed once.
+            // The step count continues at the checkpoint rather than starting over (the checkpointed step itself comes
+            // again when the killed process had not reported it yet), and each step is listed once.
             var firstAfter = events.Skip(resumed).First(e => e.GetProperty("type").GetString() == "metrics");
-            Assert.Equal(checkpointStep + 1, firstAfter.GetProperty("data").GetProperty("step").GetInt64());
+            Assert.InRange(firstAfter.GetProperty("data").GetProperty("step").GetInt64(), checkpointStep, checkpointStep + 1);
             Assert.Equal(Enumerable.Range(1, 48).Select(i => (long)i),
                 events.Where(e => e.GetProperty("type").GetString() == "metrics").Select(e => e.GetProperty("data").GetProperty("step").GetInt64()));
             Assert.True(File.Exists(Path.Combine(_data.Path, "jobs", id, "adapter", "adapter_model.safetensors")));

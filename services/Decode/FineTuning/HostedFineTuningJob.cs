@@ -32,6 +32,12 @@ public sealed partial class HostedFineTuningJob
         _logger = logger;
         _run = open(OnStep);
         _step = _run.StartStep;
+        if (_run.CheckpointProgress is { } p)
+        {
+            // The checkpointed step again: a watcher whose last report was older (the process that ran the step
+            // died before reporting it) gets it from here; one that had it asks for steps after it.
+            _steps.Add(Report(p, checkpointed: true));
+        }
     }
 
     public string Id => _spec.JobId;
@@ -144,20 +150,22 @@ public sealed partial class HostedFineTuningJob
         }
     }
 
+    private static StepCompleted Report(FineTuningProgress p, bool checkpointed) => new()
+    {
+        Step = p.Step,
+        TotalSteps = p.TotalSteps,
+        Loss = p.Loss,
+        TokensTrained = p.TokensTrained,
+        Epoch = p.Epoch,
+        Checkpointed = checkpointed,
+    };
+
     /// <summary>On the engine thread, after each optimizer step (and after its checkpoint, when it had one).</summary>
     private void OnStep(FineTuningProgress p, bool checkpointed)
     {
         lock (_lock)
         {
-            _steps.Add(new StepCompleted
-            {
-                Step = p.Step,
-                TotalSteps = p.TotalSteps,
-                Loss = p.Loss,
-                TokensTrained = p.TokensTrained,
-                Epoch = p.Epoch,
-                Checkpointed = checkpointed,
-            });
+            _steps.Add(Report(p, checkpointed));
             _step = p.Step;
         }
         Signal();

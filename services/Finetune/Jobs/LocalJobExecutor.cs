@@ -20,10 +20,16 @@ public sealed class LocalJobExecutor(LocalEngineBackend backend, JobStore jobs, 
         var h = job.Hyperparameters;
         using var run = ResumableFineTuning.Open(engine.Model, JobTrainingOptions.Of(h), examples, h.NEpochs, h.BatchSize,
             jobs.CheckpointDir(job.Id), o.CheckpointEverySteps, progress.Step);
+        long reported = progress.Job.Step;
         if (!progress.Begin(run.Run.TotalSteps, examples.Count, run.StartStep, run.TokensBefore))
         {
             // Cancelled while it was being prepared.
             return JobOutcome.Interrupted;
+        }
+        if (run.CheckpointProgress is { } checkpointed && checkpointed.Step > reported)
+        {
+            // The process stopped between checkpointing this step and recording it: its event, from the checkpoint.
+            progress.Step(checkpointed, true);
         }
         if (!run.Run.IsDone)
         {

@@ -149,6 +149,9 @@ public sealed partial class DecodeJobExecutor(
             return Attempt.Lost($"{e.StatusCode}: {e.Status.Detail}");
         }
 
+        // A resumed run may start from a checkpoint newer than the last step reported here (the instance died between
+        // checkpointing a step and reporting it): the watch then asks for that step too, which the instance replays.
+        long reported = progress.Job.Step;
         bool began = state.Attached
             ? progress.Attach(state.TotalSteps, instance.Name)
             : progress.Begin(state.TotalSteps, examples.Count, state.ResumedFromStep, state.TokensTrained, instance.Name);
@@ -158,7 +161,8 @@ public sealed partial class DecodeJobExecutor(
             await TryCancelAsync(client, job.Id).ConfigureAwait(false);
             return Attempt.Ended(JobOutcome.Interrupted);
         }
-        return await WatchAsync(client, instance, spec, progress, stoppingToken).ConfigureAwait(false);
+        long afterStep = state.Attached ? progress.Job.Step : Math.Min(reported, state.ResumedFromStep);
+        return await WatchAsync(client, instance, spec, progress, afterStep, stoppingToken).ConfigureAwait(false);
     }
 
     private static async Task<JobState> StartAsync(FineTuningService.FineTuningServiceClient client, JobSpec spec, IReadOnlyList<TrainingExample> examples, CancellationToken ct)
@@ -173,13 +177,14 @@ public sealed partial class DecodeJobExecutor(
         return await call.ResponseAsync.ConfigureAwait(false);
     }
 
-    private async Task<Attempt> WatchAsync(FineTuningService.FineTuningServiceClient client, InstanceState instance, JobSpec spec, JobProgress progress, CancellationToken stoppingToken)
+    private async Task<Attempt> WatchAsync(
+        FineTuningService.FineTuningServiceClient client, InstanceState instance, JobSpec spec, JobProgress progress, long afterStep, CancellationToken stoppingToken)
     {
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var canceller = ForwardCancelAsync(client, progress, watching.Token);
         try
         {
-            using var call = client.WatchJob(new WatchJobRequest { JobId = spec.JobId, AfterStep = progress.Job.Step }, cancellationToken: watching.Token);
+            using var call = client.WatchJob(new WatchJobRequest { JobId = spec.JobId, AfterStep = afterStep }, cancellationToken: watching.Token);
             await foreach (var update in call.ResponseStream.ReadAllAsync(watching.Token).ConfigureAwait(false))
             {
                 if (update.Step is { } s)

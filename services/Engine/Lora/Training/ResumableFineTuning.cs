@@ -13,6 +13,7 @@ public sealed class ResumableFineTuning : IDisposable
 {
     private const string StepFile = "step.txt";
     private const string TokensFile = "tokens.txt";
+    private const string LastStepFile = "last-step.json";
     private readonly string _checkpointDir;
     private readonly int _checkpointEverySteps;
     private readonly Action<FineTuningProgress, bool>? _stepCompleted;
@@ -30,6 +31,11 @@ public sealed class ResumableFineTuning : IDisposable
             var tokens = Path.Combine(checkpointDir, TokensFile);
             TokensBefore = File.Exists(tokens) ? long.Parse(File.ReadAllText(tokens), CultureInfo.InvariantCulture) : 0;
             LastCheckpointStep = StartStep;
+            var lastStep = Path.Combine(checkpointDir, LastStepFile);
+            if (File.Exists(lastStep))
+            {
+                CheckpointProgress = System.Text.Json.JsonSerializer.Deserialize<FineTuningProgress>(File.ReadAllText(lastStep)) is { } p && p.Step == StartStep ? p : null;
+            }
         }
         Run = new CoServedFineTuning(trainer, examples, epochs, batchSize, StartStep) { StepCompleted = OnStep };
     }
@@ -40,6 +46,12 @@ public sealed class ResumableFineTuning : IDisposable
 
     /// <summary>The checkpoint's step this run started from (0: from the start).</summary>
     public long StartStep { get; }
+
+    /// <summary>
+    /// The checkpointed step's own progress (loss, totals) when resuming, so a host whose report of that step was
+    /// lost with the process that ran it can still give it; null when starting fresh or from an older checkpoint.
+    /// </summary>
+    public FineTuningProgress? CheckpointProgress { get; }
 
     /// <summary>Tokens trained before <see cref="StartStep"/>.</summary>
     public long TokensBefore { get; }
@@ -106,6 +118,9 @@ public sealed class ResumableFineTuning : IDisposable
             var tokensFile = Path.Combine(_checkpointDir, TokensFile);
             File.WriteAllText(tokensFile + ".tmp", tokens.ToString(CultureInfo.InvariantCulture));
             File.Move(tokensFile + ".tmp", tokensFile, overwrite: true);
+            var lastStepFile = Path.Combine(_checkpointDir, LastStepFile);
+            File.WriteAllText(lastStepFile + ".tmp", System.Text.Json.JsonSerializer.Serialize(p with { TokensTrained = tokens }));
+            File.Move(lastStepFile + ".tmp", lastStepFile, overwrite: true);
             Trainer.SaveCheckpoint(_checkpointDir);
             LastCheckpointStep = p.Step;
         }

@@ -91,9 +91,9 @@ public static class BusBenchmark
             for (int i = 0; i < paths.Length; i++)
             {
                 var baseline = results[paths[i].Baseline].Where(r => r.Ok).Select(r => r.TtftMs).ToList();
-                double b50 = Percentile(baseline, 50), b99 = Percentile(baseline, 99);
+                double b50 = Percentiles.Of(baseline, 50), b99 = Percentiles.Of(baseline, 99);
                 var ttft = results[i].Where(r => r.Ok).Select(r => r.TtftMs).ToList();
-                double p50 = Percentile(ttft, 50), p99 = Percentile(ttft, 99);
+                double p50 = Percentiles.Of(ttft, 50), p99 = Percentiles.Of(ttft, 99);
                 bool isBaseline = paths[i].Baseline == i;
                 string added50 = isBaseline ? "-" : (p50 - b50).ToString("+0.0;-0.0", Inv);
                 string added99 = isBaseline ? "-" : (p99 - b99).ToString("+0.0;-0.0", Inv);
@@ -151,7 +151,7 @@ public static class BusBenchmark
                         samples.Add(watch.Elapsed.TotalMilliseconds);
                     }
                 }
-                output.WriteLine($"| {name} | {samples.Count} | {Percentile(samples, 50):F2} | {Percentile(samples, 99):F2} |");
+                output.WriteLine($"| {name} | {samples.Count} | {Percentiles.Of(samples, 50):F2} | {Percentiles.Of(samples, 99):F2} |");
             }
         }
         output.WriteLine();
@@ -245,17 +245,5 @@ public static class BusBenchmark
         {
             return new Result(false, e.GetType().Name + ": " + e.Message, 0);
         }
-    }
-
-    private static double Percentile(IReadOnlyList<double> values, double p)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        if (sorted.Length == 0)
-        {
-            return double.NaN;
-        }
-        double rank = p / 100 * (sorted.Length - 1);
-        int lo = (int)Math.Floor(rank), hi = (int)Math.Ceiling(rank);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
     }
 }

@@ -78,10 +78,10 @@ public static class KvTransferBenchmark
                 }
                 var after = await ReadPartsAsync(http, split.BaseUrl, overall.Token);
                 var meanMs = Parts.Select(p => 1000 * (after[p].Sum - before[p].Sum) / Math.Max(1, after[p].Count - before[p].Count)).ToArray();
-                double s50 = Percentile(splitMs, 50), c50 = Percentile(colocatedMs, 50);
+                double s50 = Percentiles.Of(splitMs, 50), c50 = Percentiles.Of(colocatedMs, 50);
                 double kvMiB = tokens * config.NumHiddenLayers * 2.0 * config.NumKeyValueHeads * config.HeadDim * sizeof(float) / (1 << 20);
                 output.WriteLine(string.Create(Inv,
-                    $"| {tokens} | {kvMiB:F1} | {repetitions} each | {s50:F0} | {c50:F0} | {Percentile(onPrefillMs, 50):F0} | {s50 - c50:+0;-0} ms ({100 * (s50 - c50) / c50:+0.0;-0.0} %) | {string.Join(" / ", meanMs.Select(m => m.ToString("F1", Inv)))} | {100 * meanMs[2] / meanMs.Sum():F1} % |"));
+                    $"| {tokens} | {kvMiB:F1} | {repetitions} each | {s50:F0} | {c50:F0} | {Percentiles.Of(onPrefillMs, 50):F0} | {s50 - c50:+0;-0} ms ({100 * (s50 - c50) / c50:+0.0;-0.0} %) | {string.Join(" / ", meanMs.Select(m => m.ToString("F1", Inv)))} | {100 * meanMs[2] / meanMs.Sum():F1} % |"));
             }
             return 0;
         }
@@ -133,11 +133,5 @@ public static class KvTransferBenchmark
             .Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length == name.Length || l[name.Length] is ' ' or '{'))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], Inv));
         return Parts.ToDictionary(p => p, p => (Value(p + "_sum"), Value(p + "_count")));
-    }
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
     }
 }

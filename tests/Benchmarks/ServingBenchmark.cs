@@ -142,9 +142,9 @@ public static class ServingBenchmark
                     }
                     unloaded[name] = list;
                 }
-                double baseTtft = configs.Min(c => Percentile(unloaded[c.Name].Where(r => r.Ok).Select(r => r.TtftMs), 50));
-                double baseTbt = configs.Min(c => Percentile(unloaded[c.Name].Where(r => r.Ok).SelectMany(r => r.GapsMs), 50));
-                double baseE2e = configs.Min(c => Percentile(unloaded[c.Name].Where(r => r.Ok).Select(r => r.E2eMs), 50));
+                double baseTtft = configs.Min(c => Percentiles.Of(unloaded[c.Name].Where(r => r.Ok).Select(r => r.TtftMs), 50));
+                double baseTbt = configs.Min(c => Percentiles.Of(unloaded[c.Name].Where(r => r.Ok).SelectMany(r => r.GapsMs), 50));
+                double baseE2e = configs.Min(c => Percentiles.Of(unloaded[c.Name].Where(r => r.Ok).Select(r => r.E2eMs), 50));
                 // Default load: about 1.5x what one sequential stream of these requests sustains.
                 double meanUnloadedE2e = unloaded.Values.SelectMany(v => v).Where(r => r.Ok).Select(r => r.E2eMs).DefaultIfEmpty(1000).Average();
                 var loadedDraw = Draw(sizes, count, rate: 1, new Random(Seed + 2));
@@ -160,7 +160,7 @@ public static class ServingBenchmark
                     $"mean prompt {loaded.Average(r => r.PromptTokens):F0} tokens, mean output {loaded.Average(r => r.OutputTokens):F0} tokens, arrivals over {loaded[^1].ArrivalSeconds:F1} s.");
                 output.WriteLine();
                 output.WriteLine($"Unloaded ({unloadedCount} sequential requests, p50; SLO baseline = better of the two): " +
-                    string.Join("; ", configs.Select(c => $"{c.Name}: TTFT {Percentile(unloaded[c.Name].Where(r => r.Ok).Select(r => r.TtftMs), 50):F1} ms, TBT {Percentile(unloaded[c.Name].Where(r => r.Ok).SelectMany(r => r.GapsMs), 50):F2} ms, E2E {Percentile(unloaded[c.Name].Where(r => r.Ok).Select(r => r.E2eMs), 50):F0} ms")) + ".");
+                    string.Join("; ", configs.Select(c => $"{c.Name}: TTFT {Percentiles.Of(unloaded[c.Name].Where(r => r.Ok).Select(r => r.TtftMs), 50):F1} ms, TBT {Percentiles.Of(unloaded[c.Name].Where(r => r.Ok).SelectMany(r => r.GapsMs), 50):F2} ms, E2E {Percentiles.Of(unloaded[c.Name].Where(r => r.Ok).Select(r => r.E2eMs), 50):F0} ms")) + ".");
                 output.WriteLine($"SLOs (Splitwise): TTFT p99 <= 6 x {baseTtft:F1} = {6 * baseTtft:F1} ms, TBT p99 <= 5 x {baseTbt:F2} = {5 * baseTbt:F2} ms. " +
                     "Goodput counts requests that finished with TTFT <= 6x and their own p99 inter-token gap <= 5x the baselines.");
                 output.WriteLine();
@@ -217,16 +217,16 @@ public static class ServingBenchmark
         var gaps = ok.SelectMany(r => r.GapsMs).ToList();
         var e2e = ok.Select(r => r.E2eMs).ToList();
         int tokens = ok.Sum(r => r.Tokens);
-        var good = ok.Where(r => r.TtftMs <= 6 * baseTtft && (r.GapsMs.Count == 0 || Percentile(r.GapsMs, 99) <= 5 * baseTbt)).ToList();
-        double ttftP99 = Percentile(ttft, 99), tbtP99 = Percentile(gaps, 99);
+        var good = ok.Where(r => r.TtftMs <= 6 * baseTtft && (r.GapsMs.Count == 0 || Percentiles.Of(r.GapsMs, 99) <= 5 * baseTbt)).ToList();
+        double ttftP99 = Percentiles.Of(ttft, 99), tbtP99 = Percentiles.Of(gaps, 99);
         bool sloMet = ok.Count == planned && ttftP99 <= 6 * baseTtft && tbtP99 <= 5 * baseTbt;
         output.WriteLine($"### {workload} / {config}");
         output.WriteLine();
         output.WriteLine("| metric | p50 | p90 | p99 | mean | SLO / unloaded |");
         output.WriteLine("| --- | ---: | ---: | ---: | ---: | --- |");
-        output.WriteLine($"| TTFT (ms) | {Percentile(ttft, 50):F1} | {Percentile(ttft, 90):F1} | {ttftP99:F1} | {Mean(ttft):F1} | p99 <= {6 * baseTtft:F1}: {(ttftP99 <= 6 * baseTtft ? "met" : "missed")} |");
-        output.WriteLine($"| inter-token (ms) | {Percentile(gaps, 50):F2} | {Percentile(gaps, 90):F2} | {tbtP99:F2} | {Mean(gaps):F2} | p99 <= {5 * baseTbt:F2}: {(tbtP99 <= 5 * baseTbt ? "met" : "missed")} |");
-        output.WriteLine($"| end-to-end (ms) | {Percentile(e2e, 50):F0} | {Percentile(e2e, 90):F0} | {Percentile(e2e, 99):F0} | {Mean(e2e):F0} | unloaded p50 {baseE2e:F0} |");
+        output.WriteLine($"| TTFT (ms) | {Percentiles.Of(ttft, 50):F1} | {Percentiles.Of(ttft, 90):F1} | {ttftP99:F1} | {Mean(ttft):F1} | p99 <= {6 * baseTtft:F1}: {(ttftP99 <= 6 * baseTtft ? "met" : "missed")} |");
+        output.WriteLine($"| inter-token (ms) | {Percentiles.Of(gaps, 50):F2} | {Percentiles.Of(gaps, 90):F2} | {tbtP99:F2} | {Mean(gaps):F2} | p99 <= {5 * baseTbt:F2}: {(tbtP99 <= 5 * baseTbt ? "met" : "missed")} |");
+        output.WriteLine($"| end-to-end (ms) | {Percentiles.Of(e2e, 50):F0} | {Percentiles.Of(e2e, 90):F0} | {Percentiles.Of(e2e, 99):F0} | {Mean(e2e):F0} | unloaded p50 {baseE2e:F0} |");
         output.WriteLine($"| completed / sent | {ok.Count} / {results.Length} (planned {planned}) | | | | {(sloMet ? "all SLOs met" : "SLOs not all met")} |");
         output.WriteLine($"| throughput | {tokens / wall:F1} output tokens/s | {ok.Count / wall:F2} req/s | | | over {wall:F1} s |");
         output.WriteLine($"| goodput | {good.Sum(r => r.Tokens) / wall:F1} tokens/s | {good.Count / wall:F2} req/s | | | {good.Count} of {results.Length} requests within SLO |");
@@ -375,17 +375,4 @@ public static class ServingBenchmark
     }
 
     private static double Mean(List<double> values) => values.Count == 0 ? double.NaN : values.Average();
-
-    /// <summary>Linear-interpolation percentile (numpy's default); NaN when empty.</summary>
-    private static double Percentile(IEnumerable<double> values, double p)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        if (sorted.Length == 0)
-        {
-            return double.NaN;
-        }
-        double rank = p / 100 * (sorted.Length - 1);
-        int lo = (int)Math.Floor(rank), hi = (int)Math.Ceiling(rank);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-    }
 }

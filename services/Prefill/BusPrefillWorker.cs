@@ -46,19 +46,7 @@ public sealed partial class BusPrefillWorker(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-                BusDelivery delivery;
-                try
-                {
-                    delivery = await consumer.ReceiveAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    slots.Release();
-                    LogReceiveFailed(logger, e);
-                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(false);
-                    continue;
-                }
+                var delivery = await consumer.ReceiveInSlotAsync(slots, e => LogReceiveFailed(logger, e), time, stoppingToken).ConfigureAwait(false);
                 var work = ProcessAsync(consumer, delivery, stoppingToken);
                 lock (running)
                 {

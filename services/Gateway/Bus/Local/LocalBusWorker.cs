@@ -34,18 +34,7 @@ public sealed partial class LocalBusWorker(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-                BusDelivery delivery;
-                try
-                {
-                    delivery = await consumer.ReceiveAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    slots.Release();
-                    LogReceiveFailed(logger, e);
-                    continue;
-                }
+                var delivery = await consumer.ReceiveInSlotAsync(slots, e => LogReceiveFailed(logger, e), time, stoppingToken).ConfigureAwait(false);
                 if (!await StartAsync(consumer, delivery, slots).ConfigureAwait(false))
                 {
                     slots.Release();

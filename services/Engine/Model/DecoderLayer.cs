@@ -67,19 +67,11 @@ public sealed partial class DecoderLayer : IDisposable
     /// <summary>x [T, hidden] → [T, hidden].</summary>
     public Tensor Forward(Tensor x, RotaryAngles angles, AttentionMetadata meta, PagedKvCache cache, Lora.LoraBatch? lora = null)
     {
-        long t = x.shape[0];
-        var normed = RmsNorm.Apply(x, _inputNorm, _config.RmsNormEps);
-        var qkv = WithLora(lora, Lora.LoraProjectionGroup.Qkv, normed, Projection.Apply(normed, _qkvWeight, _qkvBias));
-        int heads = _config.NumAttentionHeads, kvHeads = _config.NumKeyValueHeads;
-        // q and k sit side by side in the fused projection: rotate them in one go.
-        var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, _qSize + _kvSize).view(t, heads + kvHeads, _config.HeadDim), angles);
-        var q = qk.narrow(1, 0, heads);
-        var k = qk.narrow(1, heads, kvHeads);
-        var v = qkv.narrow(1, _qSize + _kvSize, _kvSize).view(t, kvHeads, _config.HeadDim);
+        var (q, k, v) = ProjectQkv(x, angles, lora);
         var attention = PagedAttention.Forward(_index, q, k, v, meta, cache);
         x = x + WithLora(lora, Lora.LoraProjectionGroup.O, attention, Projection.Apply(attention, _oWeight, _oBias));
 
-        normed = RmsNorm.Apply(x, _postAttentionNorm, _config.RmsNormEps);
+        var normed = RmsNorm.Apply(x, _postAttentionNorm, _config.RmsNormEps);
         var gateUp = WithLora(lora, Lora.LoraProjectionGroup.GateUp, normed, Projection.Apply(normed, _gateUpWeight, _gateUpBias));
         long inter = _config.IntermediateSize;
         var activated = silu(gateUp.narrow(1, 0, inter)) * gateUp.narrow(1, inter, inter);
@@ -93,13 +85,21 @@ public sealed partial class DecoderLayer : IDisposable
     /// </summary>
     public void WriteKv(Tensor x, RotaryAngles angles, Tensor slots, PagedKvCache cache, Lora.LoraBatch? lora = null)
     {
+        var (_, k, v) = ProjectQkv(x, angles, lora);
+        cache.Write(_index, slots, k, v);
+    }
+
+    /// <summary>The attention inputs of <paramref name="x"/>: q and k after RoPE [T, heads | kv_heads, d], v [T, kv_heads, d].</summary>
+    private (Tensor Q, Tensor K, Tensor V) ProjectQkv(Tensor x, RotaryAngles angles, Lora.LoraBatch? lora)
+    {
         long t = x.shape[0];
         var normed = RmsNorm.Apply(x, _inputNorm, _config.RmsNormEps);
         var qkv = WithLora(lora, Lora.LoraProjectionGroup.Qkv, normed, Projection.Apply(normed, _qkvWeight, _qkvBias));
-        int kvHeads = _config.NumKeyValueHeads;
-        var k = RotaryEmbedding.Apply(qkv.narrow(1, _qSize, _kvSize).view(t, kvHeads, _config.HeadDim), angles);
+        int heads = _config.NumAttentionHeads, kvHeads = _config.NumKeyValueHeads;
+        // q and k sit side by side in the fused projection: rotate them in one go.
+        var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, _qSize + _kvSize).view(t, heads + kvHeads, _config.HeadDim), angles);
         var v = qkv.narrow(1, _qSize + _kvSize, _kvSize).view(t, kvHeads, _config.HeadDim);
-        cache.Write(_index, slots, k, v);
+        return (qk.narrow(1, 0, heads), qk.narrow(1, heads, kvHeads), v);
     }
 
     /// <summary>Joins weights along their output rows into memory given huge pages before first touch.</summary>

@@ -16,7 +16,7 @@ public sealed class SplitFineTuningModel(IGenerationBackend backend, IConfigurat
     }
 
     /// <summary>The Decode instances' <c>Engine:MaxLoraRank</c>, when the same setting is given to this process too (16 by default, as theirs).</summary>
-    public int MaxLoraRank => configuration.GetValue("Engine:MaxLoraRank", 16);
+    public int MaxLoraRank => configuration.GetValue("Engine:MaxLoraRank", new Platform.Engine.Configuration.EngineOptions().MaxLoraRank);
 
     public void EnsureCanFineTune()
     {

@@ -20,15 +20,13 @@ public sealed class DecodePlacement(InstanceRegistry registry, IOptionsMonitor<R
     public IEnumerable<string> InstanceNames => registry.Decode.Select(i => i.Name);
 
     /// <summary>How long an instance that stops answering is waited for before its work goes elsewhere (the router's staleness).</summary>
-    public TimeSpan Grace => StaleAfter(routing.CurrentValue);
-
-    private static TimeSpan StaleAfter(RoutingOptions policy) => (3 * policy.LoadPollInterval) + policy.LoadTimeout;
+    public TimeSpan Grace => routing.CurrentValue.StaleAfter;
 
     /// <summary>Picks an instance and reserves it for one job until <see cref="Release"/>; null when none has room now.</summary>
     public InstanceState? Reserve(string? preferred, IReadOnlySet<string> excluded)
     {
         // As the router: a report older than a few poll rounds means the instance cannot be reached.
-        var staleAfter = StaleAfter(routing.CurrentValue);
+        var staleAfter = routing.CurrentValue.StaleAfter;
         lock (_lock)
         {
             var candidates = registry.Decode
@@ -64,7 +62,7 @@ public sealed class DecodePlacement(InstanceRegistry registry, IOptionsMonitor<R
     /// <summary>Why no instance has room, for the job's event and error.</summary>
     public string Describe()
     {
-        var staleAfter = StaleAfter(routing.CurrentValue);
+        var staleAfter = routing.CurrentValue.StaleAfter;
         lock (_lock)
         {
             return string.Join("; ", registry.Decode.Select(i => i.Load(time, staleAfter) switch

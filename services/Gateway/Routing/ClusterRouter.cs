@@ -17,7 +17,7 @@ public sealed class ClusterRouter(InstanceRegistry registry, IOptionsMonitor<Rou
     {
         var policy = options.CurrentValue;
         // A report older than a few poll rounds means the poller cannot reach the instance either.
-        var staleAfter = 3 * policy.LoadPollInterval + policy.LoadTimeout;
+        var staleAfter = policy.StaleAfter;
         var prefill = registry.Prefill
             .Where(i => excludedPrefill?.Contains(i.Name) != true)
             .Select(i => (Instance: i, Load: i.Load(time, staleAfter)))

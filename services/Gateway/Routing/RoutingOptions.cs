@@ -11,6 +11,9 @@ public sealed class RoutingOptions
     /// <summary>Longest wait for one GetLoad answer.</summary>
     public TimeSpan LoadTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Age past which an instance's load report no longer counts: it missed a few poll rounds (derived, not configured).</summary>
+    public TimeSpan StaleAfter => (3 * LoadPollInterval) + LoadTimeout;
+
     /// <summary>Prompts shorter than this many tokens run colocated (mixed pool); 0 disaggregates every prompt.</summary>
     public int ColocateBelowPromptTokens { get; set; }
 

@@ -14,7 +14,6 @@ namespace Platform.Decode.FineTuning;
 /// </summary>
 public sealed partial class HostedFineTuningJob
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
     private readonly Lock _lock = new();
     private readonly List<StepCompleted> _steps = [];
     private readonly JobSpec _spec;
@@ -174,15 +173,8 @@ public sealed partial class HostedFineTuningJob
     private async Task SuperviseAsync(CancellationToken stopping)
     {
         var run = _run.Run;
-        while (!run.IsDone)
-        {
-            if (stopping.IsCancellationRequested)
-            {
-                // Shutting down: the job stops here and is placed again from its checkpoint; it is not "cancelled".
-                run.Cancel();
-            }
-            await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
-        }
+        // Shutting down stops the job here; it is placed again from its checkpoint, not "cancelled".
+        await _run.WaitAsync(() => stopping.IsCancellationRequested).ConfigureAwait(false);
         JobStatus status;
         string error = "";
         bool stopped = false;

@@ -35,7 +35,7 @@ public static class JobSpecReader
     {
         Rank = h.Rank,
         Alpha = h.Alpha,
-        Targets = [.. h.TargetModules.Select(t => LoraTargets.TryParse(t, out var target) ? target : throw new ArgumentException($"unknown target module '{t}'"))],
+        Targets = LoraTargets.ParseAll(h.TargetModules),
         UseRsLora = h.UseRslora,
         LearningRate = h.LearningRate,
         Seed = h.Seed,

@@ -37,6 +37,10 @@ public static class LoraTargets
         return false;
     }
 
+    /// <summary>The targets PEFT's short names name; <see cref="ArgumentException"/> for a name that is none.</summary>
+    public static LoraTarget[] ParseAll(IEnumerable<string> names) =>
+        [.. names.Select(t => TryParse(t, out var target) ? target : throw new ArgumentException($"unknown target module '{t}'"))];
+
     /// <summary>(out features, in features) of the target's base weight.</summary>
     public static (long Out, long In) Shape(LoraTarget target, ModelConfig config)
     {

@@ -10,7 +10,7 @@ public static class JobTrainingOptions
     {
         Rank = h.Rank,
         Alpha = h.Alpha,
-        Targets = [.. h.TargetModules.Select(t => LoraTargets.TryParse(t, out var target) ? target : throw new ArgumentException($"unknown target module '{t}'"))],
+        Targets = LoraTargets.ParseAll(h.TargetModules),
         UseRsLora = h.UseRslora,
         LearningRate = h.LearningRate,
         Seed = h.Seed,

@@ -35,14 +35,7 @@ public sealed class LocalJobExecutor(LocalEngineBackend backend, JobStore jobs, 
         {
             engine.StartFineTuning(run.Run, o.CoServing());
         }
-        while (!run.Run.IsDone)
-        {
-            if (stoppingToken.IsCancellationRequested || progress.CancelRequested)
-            {
-                run.Run.Cancel();
-            }
-            await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
-        }
+        await run.WaitAsync(() => stoppingToken.IsCancellationRequested || progress.CancelRequested).ConfigureAwait(false);
         if (run.Run.Completed)
         {
             var dir = jobs.AdapterDir(job.Id);

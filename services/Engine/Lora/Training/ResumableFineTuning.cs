@@ -14,6 +14,7 @@ public sealed class ResumableFineTuning : IDisposable
     private const string StepFile = "step.txt";
     private const string TokensFile = "tokens.txt";
     private const string LastStepFile = "last-step.json";
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
     private readonly string _checkpointDir;
     private readonly int _checkpointEverySteps;
     private readonly Action<FineTuningProgress, bool>? _stepCompleted;
@@ -125,6 +126,19 @@ public sealed class ResumableFineTuning : IDisposable
             LastCheckpointStep = p.Step;
         }
         _stepCompleted?.Invoke(p with { TokensTrained = tokens }, checkpoint);
+    }
+
+    /// <summary>Waits until the run is done, cancelling it as soon as <paramref name="stop"/> says so (the engine loop runs it meanwhile).</summary>
+    public async Task WaitAsync(Func<bool> stop)
+    {
+        while (!Run.IsDone)
+        {
+            if (stop())
+            {
+                Run.Cancel();
+            }
+            await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     public void Dispose()

@@ -35,7 +35,7 @@ public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<Fail
     public async Task A_request_past_its_deadline_is_not_computed_and_its_client_gets_504()
     {
         Processes.Require();
-        Signals.Pause(Worker);
+        Worker.Pause();
         HttpResponseMessage response;
         try
         {
@@ -43,7 +43,7 @@ public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<Fail
         }
         finally
         {
-            Signals.Resume(Worker);
+            Worker.Resume();
         }
         using (response)
         {
@@ -61,7 +61,7 @@ public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<Fail
     {
         Processes.Require();
         var monitor = Processes.Gateway.Services.GetRequiredService<BusLagMonitor>();
-        Signals.Pause(Worker);
+        Worker.Pause();
         List<Task<HttpResponseMessage>> waiting;
         try
         {
@@ -80,7 +80,7 @@ public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<Fail
         }
         finally
         {
-            Signals.Resume(Worker);
+            Worker.Resume();
         }
         foreach (var request in waiting)
         {

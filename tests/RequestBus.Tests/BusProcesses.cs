@@ -89,7 +89,7 @@ public sealed class BusProcesses : IAsyncLifetime
         {
             try
             {
-                Signals.Resume(worker);
+                worker.Resume();
             }
             catch (InvalidOperationException)
             {

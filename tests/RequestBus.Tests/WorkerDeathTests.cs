@@ -27,7 +27,7 @@ public sealed class WorkerDeathTests(RedeliveryFixture fixture) : IClassFixture<
         ChatCompletion reference = await chat.CompleteChatAsync([new UserChatMessage(Prompt)], options);
 
         // With the decode process paused, a worker that takes the request holds it: its KV transfer cannot finish.
-        Signals.Pause(Processes.Decode);
+        Processes.Decode.Pause();
         Task<ClientResult<ChatCompletion>> answer;
         ServiceProcess holder;
         try
@@ -38,7 +38,7 @@ public sealed class WorkerDeathTests(RedeliveryFixture fixture) : IClassFixture<
         }
         finally
         {
-            Signals.Resume(Processes.Decode);
+            Processes.Decode.Resume();
         }
 
         ChatCompletion completion = await answer.WaitAsync(TimeSpan.FromSeconds(60));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -13,7 +14,7 @@ namespace Platform.TestSupport;
 /// A Prefill or Decode service as a real separate process on a free loopback port, started from its build
 /// output and ready once it answers GetLoad. Dispose kills it (and anything it started).
 /// </summary>
-public sealed class ServiceProcess : IDisposable
+public sealed partial class ServiceProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly Process _process;
@@ -37,7 +38,7 @@ public sealed class ServiceProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The process's id, for signals a test sends it (pausing it with SIGSTOP, say).</summary>
+    /// <summary>The process's id.</summary>
     public int ProcessId => _process.Id;
 
     public string Output
@@ -118,6 +119,12 @@ public sealed class ServiceProcess : IDisposable
         return report;
     }
 
+    /// <summary>Freezes the process (SIGSTOP): alive, holding its sockets, but computing and answering nothing.</summary>
+    public void Pause() => Signal(SigStop);
+
+    /// <summary>Lets a paused process go on (SIGCONT).</summary>
+    public void Resume() => Signal(SigCont);
+
     public void Kill()
     {
         if (!_process.HasExited)
@@ -180,6 +187,20 @@ public sealed class ServiceProcess : IDisposable
             }
         }
     }
+
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    private void Signal(int signal)
+    {
+        if (kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
 
     public static int FreePort()
     {

@@ -26,7 +26,7 @@ public sealed record EngineOptions
 
     public bool EnablePrefixCaching { get; init; } = true;
 
-    /// <summary>Intra-op CPU threads for torch; null keeps torch's default (all cores).</summary>
+    /// <summary>CPU threads for torch's intra-op work and the engine's own kernels (<see cref="Model.KernelThreads"/>); null: all cores.</summary>
     public int? CpuThreads { get; init; }
 
     /// <summary>Most LoRA adapters resident at once (vLLM's max_loras); loading one more is refused.</summary>

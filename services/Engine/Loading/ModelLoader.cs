@@ -32,6 +32,7 @@ public static class ModelLoader
         if (options.CpuThreads is int threads)
         {
             set_num_threads(threads);
+            KernelThreads.Configure(threads);
         }
         int maxPositions = MaxModelLength(config, options);
         return new LlamaModel(config, weights, ParseDType(options.DType), new Device(options.Device), maxPositions);

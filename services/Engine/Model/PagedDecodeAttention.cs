@@ -37,7 +37,7 @@ public static unsafe class PagedDecodeAttention
         var output = empty([b, (long)heads * d], ScalarType.Float32);
         // Enough items to keep every core busy when the batch is small: split each sequence's KV heads, but
         // no further, since a narrower range reads a shorter run of each slot's row.
-        int cores = Environment.ProcessorCount;
+        int cores = KernelThreads.Count;
         int splits = Math.Clamp((cores + b - 1) / b, 1, kvHeads);
         int headsPerItem = (kvHeads + splits - 1) / splits;
         splits = (kvHeads + headsPerItem - 1) / headsPerItem;
@@ -46,17 +46,7 @@ public static unsafe class PagedDecodeAttention
             TensorAddress.Of<long>(slots), TensorAddress.Of<byte>(allowed), TensorAddress.Of<float>(output),
             heads, kvHeads, d, ctx, splits, headsPerItem, (float)(1.0 / Math.Sqrt(d)));
         int items = b * splits;
-        if (items == 1 || cores == 1)
-        {
-            for (int i = 0; i < items; i++)
-            {
-                job.Run(i);
-            }
-        }
-        else
-        {
-            Parallel.For(0, items, job.Run);
-        }
+        KernelThreads.For(items, job.Run);
         GC.KeepAlive(qc);
         GC.KeepAlive(slots);
         GC.KeepAlive(allowed);

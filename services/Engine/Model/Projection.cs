@@ -13,26 +13,27 @@ namespace Platform.Engine.Model;
 public static class Projection
 {
     private const long MinRowsToSplit = 1024;
-    private static readonly int Parts = Math.Clamp(Environment.ProcessorCount, 1, 8);
+    private const int MaxParts = 8;
 
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias = null)
     {
+        int parts = Math.Min(KernelThreads.Count, MaxParts);
         if (x.dim() == 2 && x.shape[0] <= SkinnyGemm.MaxRows && SkinnyGemm.CanApply(x, weight, bias))
         {
             return SkinnyGemm.Apply(x, weight, bias);
         }
-        if (Parts < 2 || x.shape[0] != 1 || x.device_type != TorchSharp.DeviceType.CPU || weight.shape[0] < MinRowsToSplit)
+        if (parts < 2 || x.shape[0] != 1 || x.device_type != TorchSharp.DeviceType.CPU || weight.shape[0] < MinRowsToSplit)
         {
             return linear(x, weight, bias);
         }
         long rows = weight.shape[0];
-        long per = (rows + Parts - 1) / Parts;
-        var outputs = new Tensor[Parts];
-        Parallel.For(0, Parts, part =>
+        long per = (rows + parts - 1) / parts;
+        var outputs = new Tensor[parts];
+        KernelThreads.For(parts, part =>
         {
             long start = part * per;
             long count = Math.Min(per, rows - start);
-            // Tensors made on a pool thread belong to no scope; this one collects the temporaries.
+            // Tensors made on a kernel thread belong to no scope; this one collects the temporaries.
             using var scope = NewDisposeScope();
             outputs[part] = linear(x, weight.narrow(0, start, count), bias?.narrow(0, start, count)).DetachFromDisposeScope();
         });

@@ -54,22 +54,12 @@ public static unsafe class SkinnyGemm
             TensorAddress.Of<float>(xc), TensorAddress.Of<float>(weight),
             bias is null ? null : TensorAddress.Of<float>(bias), TensorAddress.Of<float>(y), m, n, k);
         int items = (n + RowsPerItem - 1) / RowsPerItem;
-        if (items == 1 || Environment.ProcessorCount == 1)
-        {
-            for (int i = 0; i < items; i++)
-            {
-                job.Run(i);
-            }
-        }
-        else
-        {
-            Parallel.For(0, items, job.Run);
-        }
+        KernelThreads.For(items, job.Run);
         GC.KeepAlive(xc);
         return y;
     }
 
-    /// <summary>Raw pointers into tensors that the caller keeps alive until Parallel.For returns.</summary>
+    /// <summary>Raw pointers into tensors that the caller keeps alive until KernelThreads.For returns.</summary>
     private sealed class Job(bool wide, float* x, float* w, float* bias, float* y, int m, int n, int k)
     {
         public void Run(int item)

@@ -261,7 +261,9 @@ internal sealed class BlendedPrefill
         var device = slotsAll.device;
         var mask = tensor(allowed, device: device).view(selected.Length, n);
         var slots = tensor(selected.Select(p => allSlots[p]).ToArray(), device: device);
-        var meta = new AttentionMetadata(slots, 0, null, null, [new ChunkAttention(0, 0, selected.Length, slotsAll, mask)]);
+        // Row q sees positions 0..selected[q] (ascending), which lets the attention skip each block's unseen columns.
+        var meta = new AttentionMetadata(slots, 0, null, null,
+            [new ChunkAttention(0, 0, selected.Length, slotsAll, mask, RowContextLengths: [.. selected.Select(p => p + 1)])]);
         var angles = _model.Rope.Lookup(tensor(selected.Select(p => (long)p).ToArray(), device: device));
         return (meta, angles);
     }

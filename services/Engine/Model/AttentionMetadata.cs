@@ -20,5 +20,9 @@ public sealed record AttentionMetadata(
 /// <paramref name="ContextSlots"/> is null when Start is 0 (the chunk attends to its own fresh K/V only).
 /// <paramref name="PlainCausal"/>: <paramref name="Mask"/> is exactly "position q sees positions 0..q" (no sliding
 /// window), so the attention may run as a causal kernel instead of a materialized mask.
+/// <paramref name="RowContextLengths"/> (with a mask; non-decreasing): row i's mask allows no column at or past
+/// RowContextLengths[i], so the attention may split the rows into blocks that each read only the context their
+/// last row sees (a blend's selected tokens, scattered over the prompt, attend causally by absolute position).
 /// </summary>
-public sealed record ChunkAttention(int Row, int Start, int QueryLength, Tensor? ContextSlots, Tensor? Mask, bool PlainCausal = false);
+public sealed record ChunkAttention(
+    int Row, int Start, int QueryLength, Tensor? ContextSlots, Tensor? Mask, bool PlainCausal = false, IReadOnlyList<int>? RowContextLengths = null);

@@ -7,9 +7,7 @@ public sealed class KernelThreadsTests
     [Fact]
     public void Every_index_runs_once_off_the_thread_pool_even_while_every_pool_thread_waits_on_the_callers_lock()
     {
-        int before = KernelThreads.Count;
-        KernelThreads.Configure(4);
-        try
+        WithThreads(4, () =>
         {
             var runs = new int[1000];
             int onPool = 0;
@@ -48,19 +46,13 @@ public sealed class KernelThreadsTests
             Assert.True(blocked.IsSet, "the pool threads did not start");
             Assert.All(runs, r => Assert.Equal(1, r));
             Assert.Equal(0, onPool);
-        }
-        finally
-        {
-            KernelThreads.Configure(before);
-        }
+        });
     }
 
     [Fact]
     public void A_failing_item_fails_the_call_and_the_threads_serve_the_next_one()
     {
-        int before = KernelThreads.Count;
-        KernelThreads.Configure(3);
-        try
+        WithThreads(3, () =>
         {
             var error = Assert.Throws<InvalidOperationException>(() => KernelThreads.For(64, i =>
             {
@@ -74,19 +66,13 @@ public sealed class KernelThreadsTests
             long sum = 0;
             KernelThreads.For(100, i => Interlocked.Add(ref sum, i));
             Assert.Equal(4950, sum);
-        }
-        finally
-        {
-            KernelThreads.Configure(before);
-        }
+        });
     }
 
     [Fact]
     public void Calls_from_several_threads_at_once_each_get_all_their_items()
     {
-        int before = KernelThreads.Count;
-        KernelThreads.Configure(3);
-        try
+        WithThreads(3, () =>
         {
             var sums = new long[6];
             var callers = Enumerable.Range(0, sums.Length).Select(c => new Thread(() =>
@@ -99,14 +85,25 @@ public sealed class KernelThreadsTests
             callers.ForEach(t => t.Start());
             callers.ForEach(t => t.Join());
             Assert.All(sums, s => Assert.Equal(50L * 37 * 38 / 2, s));
+        });
+    }
+
+    [Fact]
+    public void A_thread_count_below_one_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.Configure(0));
+
+    /// <summary>Runs <paramref name="test"/> with <see cref="KernelThreads.Count"/> set to <paramref name="threads"/>, then restores it.</summary>
+    private static void WithThreads(int threads, Action test)
+    {
+        int before = KernelThreads.Count;
+        KernelThreads.Configure(threads);
+        try
+        {
+            test();
         }
         finally
         {
             KernelThreads.Configure(before);
         }
     }
-
-    [Fact]
-    public void A_thread_count_below_one_is_refused() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => KernelThreads.Configure(0));
 }

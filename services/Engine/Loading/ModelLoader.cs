@@ -34,6 +34,10 @@ public static class ModelLoader
             set_num_threads(threads);
             KernelThreads.Configure(threads);
         }
+        if (options.RetainHostMemory)
+        {
+            KvCache.HostMemory.RetainFreedMemory();
+        }
         int maxPositions = MaxModelLength(config, options);
         return new LlamaModel(config, weights, ParseDType(options.DType), new Device(options.Device), maxPositions);
     }

@@ -17,17 +17,12 @@ public sealed class FineTuningJobs(EngineHost host, IHostApplicationLifetime lif
     private readonly Lock _lock = new();
     private readonly Dictionary<string, HostedFineTuningJob> _jobs = new(StringComparer.Ordinal);
 
-    /// <summary>Jobs training now (the load report's <c>fine_tuning_jobs</c>).</summary>
-    public int Running
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _jobs.Values.Count(j => j.IsRunning);
-            }
-        }
-    }
+    /// <summary>Every job, for readers that must not wait on <see cref="_lock"/>, which a start holds while it loads a checkpoint.</summary>
+    private volatile HostedFineTuningJob[] _all = [];
+
+    /// <summary>Jobs training now (the load report's <c>fine_tuning_jobs</c>): never waits for a job that is starting,
+    /// so a load poll is not held up behind a checkpoint load (the router would take the instance for dead).</summary>
+    public int Running => _all.Count(j => j.IsRunning);
 
     public HostedFineTuningJob Get(string jobId)
     {
@@ -72,6 +67,7 @@ public sealed class FineTuningJobs(EngineHost host, IHostApplicationLifetime lif
                 throw Faults.Of(StatusCode.FailedPrecondition, $"job {spec.JobId}: this instance cannot train: {e.Message} (Engine:DType float32 is needed)");
             }
             _jobs[spec.JobId] = job;
+            _all = [.. _jobs.Values];
             return job.State();
         }
     }

@@ -57,6 +57,37 @@ public sealed class KvImportTests
         Assert.NotNull(again);
     }
 
+    [SkippableFact]
+    public void A_commit_waits_for_the_engine_thread_and_a_cancel_before_it_runs_ends_the_stream_and_frees_the_blocks()
+    {
+        using var prefill = Stories();
+        using var decode = Stories();
+        int total = decode.Stats().NumTotalBlocks;
+        var prompt = prefill.Tokenizer!.Encode("The cat and the dog played with a red ball");
+        var (first, kv) = Prefill(prefill, "prefill", prompt);
+        using (kv)
+        {
+            var committed = new List<RequestStream>();
+            foreach (string id in new[] { "kept", "cancelled" })
+            {
+                using var import = decode.TryBeginImport(Greedy(id, prompt, 8))!;
+                for (int layer = 0; layer < kv.Layers.Count; layer++)
+                {
+                    import.WriteLayer(layer, kv.Layers[layer].Keys, kv.Layers[layer].Values);
+                }
+                committed.Add(import.Commit(first));
+            }
+            // Nothing has reached the streams before the engine steps: the commits wait for its thread.
+            Assert.False(committed[0].Events.TryPeek(out _));
+            Assert.True(decode.Cancel("cancelled"));
+            Drain(decode);
+            Assert.Equal(FinishReason.Length, committed[0].CollectAsync().GetAwaiter().GetResult().Finish);
+            Assert.Equal(FinishReason.Cancelled, committed[1].CollectAsync().GetAwaiter().GetResult().Finish);
+        }
+        Assert.Equal(total, decode.Stats().NumFreeBlocks);
+        Assert.False(decode.HasUnfinishedRequests);
+    }
+
     private sealed class CollectingSink : Execution.IKvLayerSink
     {
         public List<(int Layer, TorchSharp.torch.Tensor Keys, TorchSharp.torch.Tensor Values)> Layers { get; } = [];

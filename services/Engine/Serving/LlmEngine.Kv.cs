@@ -60,15 +60,29 @@ public sealed partial class LlmEngine
         }
     }
 
+    /// <summary>
+    /// Hands the committed import to the engine thread, which starts it at its next step: the caller (a request
+    /// thread) never waits for a running step, and the first token comes out when that step would have started it.
+    /// </summary>
     internal RequestStream CommitImport(KvImport import, SampledToken firstToken)
     {
         var active = import.Active;
-        lock (active.ImportGate)
-        lock (_stepLock)
+        _commits.Enqueue((active, firstToken));
+        _workSignal.Release();
+        return new RequestStream(active.Request.RequestId, active.Reader);
+    }
+
+    /// <summary>On the engine thread, under the step lock: committed imports join the running batch.</summary>
+    private void DrainCommits()
+    {
+        // The import gate is not needed here: a committed import writes no more layers, and a cancel that races
+        // with this is serialized by the step lock (it completes the request first, or finds it running).
+        while (_commits.TryDequeue(out var commit))
         {
+            var (active, firstToken) = commit;
             if (active.Finished)
             {
-                return new RequestStream(active.Request.RequestId, active.Reader);
+                continue;
             }
             active.Sequence.AppendToken(firstToken.TokenId);
             _scheduler.CompleteImport(active.Sequence);
@@ -80,8 +94,6 @@ public sealed partial class LlmEngine
             }
             Stream(active, firstToken);
         }
-        _workSignal.Release();
-        return new RequestStream(active.Request.RequestId, active.Reader);
     }
 
     internal void AbortImport(KvImport import, string reason)

@@ -22,6 +22,7 @@ public sealed partial class LlmEngine : IDisposable
 {
     private readonly Lock _stepLock = new();
     private readonly ConcurrentQueue<ActiveRequest> _incoming = new();
+    private readonly ConcurrentQueue<(ActiveRequest Active, SampledToken FirstToken)> _commits = new();
     private readonly ConcurrentDictionary<string, ActiveRequest> _requests = new(StringComparer.Ordinal);
     private readonly Dictionary<long, ActiveRequest> _bySequence = [];
     private readonly SemaphoreSlim _workSignal = new(0);
@@ -151,6 +152,7 @@ public sealed partial class LlmEngine : IDisposable
     private bool StepLocked()
     {
         DrainIncoming();
+        DrainCommits();
         bool blended = RunNextBlend();
         var output = _scheduler.Schedule();
         _inferenceTokensThisStep = output.Chunks.Sum(c => c.Count);

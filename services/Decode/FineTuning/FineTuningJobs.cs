@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Grpc.Core;
 using Platform.Contracts.Finetune.V1;
 using Platform.Engine.Lora.Training;
@@ -14,23 +15,18 @@ namespace Platform.Decode.FineTuning;
 /// </summary>
 public sealed class FineTuningJobs(EngineHost host, IHostApplicationLifetime lifetime, ILogger<HostedFineTuningJob> logger)
 {
+    /// <summary>Serializes starts (one check-and-add at a time); a start holds it while it loads a checkpoint.</summary>
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, HostedFineTuningJob> _jobs = new(StringComparer.Ordinal);
 
-    /// <summary>Every job, for readers that must not wait on <see cref="_lock"/>, which a start holds while it loads a checkpoint.</summary>
-    private volatile HostedFineTuningJob[] _all = [];
+    /// <summary>Read without <see cref="_lock"/>, so load polls and watchers never wait behind a starting job.</summary>
+    private readonly ConcurrentDictionary<string, HostedFineTuningJob> _jobs = new(StringComparer.Ordinal);
 
     /// <summary>Jobs training now (the load report's <c>fine_tuning_jobs</c>): never waits for a job that is starting,
     /// so a load poll is not held up behind a checkpoint load (the router would take the instance for dead).</summary>
-    public int Running => _all.Count(j => j.IsRunning);
+    public int Running => _jobs.Values.Count(j => j.IsRunning);
 
-    public HostedFineTuningJob Get(string jobId)
-    {
-        lock (_lock)
-        {
-            return _jobs.TryGetValue(jobId, out var job) ? job : throw Faults.Of(StatusCode.NotFound, $"no fine-tuning job '{jobId}' on this instance");
-        }
-    }
+    public HostedFineTuningJob Get(string jobId) =>
+        _jobs.TryGetValue(jobId, out var job) ? job : throw Faults.Of(StatusCode.NotFound, $"no fine-tuning job '{jobId}' on this instance");
 
     public JobState Start(JobSpec spec, IReadOnlyList<TrainingExample> examples)
     {
@@ -67,7 +63,6 @@ public sealed class FineTuningJobs(EngineHost host, IHostApplicationLifetime lif
                 throw Faults.Of(StatusCode.FailedPrecondition, $"job {spec.JobId}: this instance cannot train: {e.Message} (Engine:DType float32 is needed)");
             }
             _jobs[spec.JobId] = job;
-            _all = [.. _jobs.Values];
             return job.State();
         }
     }

@@ -1,6 +1,4 @@
 using System.Net;
-using Platform.Gateway.Bus;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Platform.RequestBus.Tests;
 
@@ -60,17 +58,12 @@ public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<Fail
     public async Task A_bus_backed_up_past_its_lag_limit_answers_429_with_Retry_After()
     {
         Processes.Require();
-        var monitor = Processes.Gateway.Services.GetRequiredService<BusLagMonitor>();
         Worker.Pause();
         List<Task<HttpResponseMessage>> waiting;
         try
         {
             waiting = [.. Enumerable.Range(0, 3).Select(_ => Http.CompleteAsync(Processes.Gateway.Http, "Once upon a time"))];
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            while (monitor.Current < 3)
-            {
-                await Task.Delay(20, cts.Token);
-            }
+            await Processes.WaitForGatewayLagAsync(lag => lag >= 3, TimeSpan.FromSeconds(3));
             using var refused = await Http.CompleteAsync(Processes.Gateway.Http, "Once upon a time");
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
             Assert.NotNull(refused.Headers.RetryAfter);
@@ -94,15 +87,8 @@ public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<Fail
 
     private async Task AssertStillServesAsync()
     {
-        // The Gateway admits on the lag its monitor last polled: once the bus has drained, wait for it to see that too.
-        var monitor = Processes.Gateway.Services.GetRequiredService<BusLagMonitor>();
-        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-        {
-            while (monitor.Current > 0)
-            {
-                await Task.Delay(20, cts.Token);
-            }
-        }
+        // The Gateway admits on the lag it last polled: once the bus has drained, wait for it to see that too.
+        await Processes.WaitForGatewayLagAsync(lag => lag == 0, TimeSpan.FromSeconds(30));
         using var response = await Http.CompleteAsync(Processes.Gateway.Http, "Once upon a time");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

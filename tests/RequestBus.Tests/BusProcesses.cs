@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Gateway.Bus;
 using Platform.RequestBus.Redis;
 using StackExchange.Redis;
 
@@ -103,6 +105,21 @@ public sealed class BusProcesses : IAsyncLifetime
             await _connection.DisposeAsync();
         }
         Redis?.Dispose();
+    }
+
+    /// <summary>
+    /// Waits until the lag the Gateway last polled (what it admits on, see <see cref="BusLagMonitor"/>)
+    /// is <paramref name="expected"/>.
+    /// </summary>
+    public async Task WaitForGatewayLagAsync(Func<long, bool> expected, TimeSpan timeout)
+    {
+        var monitor = Gateway.Services.GetRequiredService<BusLagMonitor>();
+        using var cts = new CancellationTokenSource(timeout);
+        while (!expected(monitor.Current))
+        {
+            Assert.False(cts.IsCancellationRequested, $"the Gateway's polled bus lag stayed at {monitor.Current}");
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>Waits until the bus's lag is <paramref name="expected"/>.</summary>

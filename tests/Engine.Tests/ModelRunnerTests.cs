@@ -96,4 +96,33 @@ public sealed class ModelRunnerTests(ITestOutputHelper output)
             tokens.Add(Array.IndexOf(expected, expected.Max()));
         }
     }
+
+    [Fact]
+    public void A_layer_frees_its_intermediates_before_the_next_one_runs()
+    {
+        var config = BlendHarness.TinyConfig() with { NumHiddenLayers = 6 };
+        using var harness = new RunnerHarness(Platform.Engine.Loading.ModelLoader.CreateDummy(config, new Configuration.EngineOptions { DummySeed = 3 }));
+        var tokens = BlendHarness.Tokens(4, 80, config.VocabSize);
+        var sink = new LiveTensorSink();
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        {
+            harness.Runner.Execute([new(tokens, 0, tokens.Length, harness.AllocateBlocks(tokens.Length), true, sink)]);
+        }
+        // Live tensors as each layer's K/V reach the sink: the same after every layer, so a pass holds one
+        // layer's activations at a time however deep the model.
+        Assert.Equal(6, sink.LiveAfterLayer.Count);
+        Assert.All(sink.LiveAfterLayer, live => Assert.Equal(sink.LiveAfterLayer[0], live));
+    }
+
+    private sealed class LiveTensorSink : Execution.IKvLayerSink
+    {
+        public List<long> LiveAfterLayer { get; } = [];
+
+        public void OnLayer(int layer, TorchSharp.torch.Tensor keys, TorchSharp.torch.Tensor values)
+        {
+            keys.Dispose();
+            values.Dispose();
+            LiveAfterLayer.Add(TorchSharp.torch.Tensor.TotalCount);
+        }
+    }
 }

@@ -64,6 +64,7 @@ public sealed partial class ModelRunner
         {
             foreach (var c in sinks)
             {
+                using var exportScope = NewDisposeScope();
                 var (k, v) = Cache.ExportLayer(layer, c.BlockTable, c.Start + c.Count);
                 c.LayerSink!.OnLayer(layer, k.cpu().DetachFromDisposeScope(), v.cpu().DetachFromDisposeScope());
             }

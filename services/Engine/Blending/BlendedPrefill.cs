@@ -85,7 +85,46 @@ internal sealed class BlendedPrefill
         {
             for (int layer = 0; layer < numLayers; layer++)
             {
-                x = BlendLayer(layer);
+                if (layer == CheckLayer && ratio > 0 && ratio < 1 && plan.NumCached > 0)
+                {
+                    // Every token's fresh K/V at the check layer (what a full pass would write), the selection from its
+                    // V, then attention and MLP for the selected tokens only: the other tokens' outputs of this layer
+                    // would be dropped anyway.
+                    selected = Select(plan, loads.Take(layer), x, angles, slotsAll, cachedSlots, layer, ratio);
+                    if (selected.Length < n)
+                    {
+                        var all = x;
+                        x = x.index_select(0, tensor(selected.Select(p => (long)p).ToArray(), device: device));
+                        all.Dispose();
+                        (meta, angles) = SubsetMetadata(selected, allSlots, slotsAll, n);
+                    }
+                    else
+                    {
+                        selected = null;
+                    }
+                }
+                else if (NeedsLayer(plan, layer) && plan.NumCached > 0)
+                {
+                    // Stored K/V go into the cache only where some tokens are not recomputed.
+                    PlaceStored(loads.Take(layer), plan, layer, cachedSlots, write: selected is not null);
+                }
+                x = _model.ForwardLayer(layer, x, angles, meta, _cache, _lora);
+                if (sink is not null)
+                {
+                    using (var exportScope = NewDisposeScope())
+                    {
+                        var (k, v) = _cache.ExportLayer(layer, blockTable, n);
+                        held.Add((layer, k.cpu().DetachFromDisposeScope(), v.cpu().DetachFromDisposeScope()));
+                    }
+                    if (loads.AllLoaded || layer == numLayers - 1)
+                    {
+                        foreach (var (l, hk, hv) in held)
+                        {
+                            sink.OnLayer(l, hk, hv);
+                        }
+                        held.Clear();
+                    }
+                }
             }
         }
         catch
@@ -97,69 +136,29 @@ internal sealed class BlendedPrefill
             }
             throw;
         }
-        Tensor BlendLayer(int layer)
-        {
-            Tensor? storedValues = null;
-            if (NeedsLayer(plan, layer) && plan.NumCached > 0)
-            {
-                // Stored K/V go into the cache only where some tokens are not recomputed; at the check layer
-                // (every token recomputed) only V is read, to measure the deviation.
-                bool place = selected is not null;
-                var (k, v) = Place(loads.Take(layer), plan, withKeys: place);
-                if (place)
-                {
-                    _cache.Write(layer, cachedSlots, k!, v);
-                }
-                k?.Dispose();
-                storedValues = v;
-            }
-            bool check = layer == CheckLayer && ratio > 0 && ratio < 1 && storedValues is not null;
-            if (!check)
-            {
-                storedValues?.Dispose();
-            }
-            else
-            {
-                // Every token's fresh K/V at the check layer (what a full pass would write), the selection from its
-                // V, then attention and MLP for the selected tokens only: the other tokens' outputs of this layer
-                // would be dropped anyway.
-                _model.Layers[layer].WriteKv(x, angles, slotsAll, _cache, _lora);
-                selected = Select(plan, cachedSlots, storedValues!, layer, ratio);
-                storedValues!.Dispose();
-                if (selected.Length < n)
-                {
-                    x = x.index_select(0, tensor(selected.Select(p => (long)p).ToArray(), device: device));
-                    (meta, angles) = SubsetMetadata(selected, allSlots, slotsAll, n);
-                }
-                else
-                {
-                    selected = null;
-                }
-            }
-            x = _model.Layers[layer].Forward(x, angles, meta, _cache, _lora);
-            if (sink is not null)
-            {
-                var (k, v) = _cache.ExportLayer(layer, blockTable, n);
-                held.Add((layer, k.cpu().DetachFromDisposeScope(), v.cpu().DetachFromDisposeScope()));
-                if (loads.AllLoaded || layer == numLayers - 1)
-                {
-                    foreach (var (l, hk, hv) in held)
-                    {
-                        sink.OnLayer(l, hk, hv);
-                    }
-                    held.Clear();
-                }
-            }
-            return x;
-        }
         var normed = _model.FinalNorm(x);
         var logits = _model.Logits(normed.narrow(0, normed.shape[0] - 1, 1));
         int recomputedCached = selected is null ? plan.NumCached : selected.Count(p => plan.IsCached[p]);
         return (logits.MoveToOuterDisposeScope(), recomputedCached);
     }
 
-    /// <summary>Every chunk's stored K (re-rotated to its new positions) and V, concatenated in prompt order.</summary>
-    private (Tensor? K, Tensor V) Place(ChunkKvLayer[] layers, BlendPlan plan, bool withKeys)
+    /// <summary>
+    /// Writes every chunk's stored K (re-rotated to its new positions) and V into the cache at the cached tokens'
+    /// slots when <paramref name="write"/>; otherwise only consumes the layer (a blend that recomputes everything
+    /// still fails over on a chunk that did not arrive).
+    /// </summary>
+    private void PlaceStored(ChunkKvLayer[] layers, BlendPlan plan, int layer, Tensor cachedSlots, bool write)
+    {
+        using var scope = NewDisposeScope();
+        var (k, v) = Concatenate(layers, plan, withKeys: write);
+        if (write)
+        {
+            _cache.Write(layer, cachedSlots, k!, v);
+        }
+    }
+
+    /// <summary>Every chunk's stored K (re-rotated to its new positions) and V, concatenated in prompt order; disposes <paramref name="layers"/>.</summary>
+    private (Tensor? K, Tensor V) Concatenate(ChunkKvLayer[] layers, BlendPlan plan, bool withKeys)
     {
         try
         {
@@ -200,9 +199,15 @@ internal sealed class BlendedPrefill
         throw new InvalidOperationException("a blended chunk is missing from the plan's sources");
     }
 
-    /// <summary>The top r share of cached tokens by V deviation at the check layer, plus the forced tokens.</summary>
-    private int[] Select(BlendPlan plan, Tensor cachedSlots, Tensor storedValues, int layer, double ratio)
+    /// <summary>
+    /// At the check layer: writes every token's fresh K/V (as a full pass would) and selects the top r share of
+    /// cached tokens by the deviation of their fresh V from the stored one, plus the forced tokens.
+    /// </summary>
+    private int[] Select(BlendPlan plan, ChunkKvLayer[] stored, Tensor x, RotaryAngles angles, Tensor slots, Tensor cachedSlots, int layer, double ratio)
     {
+        using var scope = NewDisposeScope();
+        var (_, storedValues) = Concatenate(stored, plan, withKeys: false);
+        _model.Layers[layer].WriteKv(x, angles, slots, _cache, _lora);
         var fresh = _cache.Values(layer).index_select(0, cachedSlots).to(ScalarType.Float32);
         var deviation = (fresh - storedValues.to(ScalarType.Float32)).square().sum([1, 2]);
         int k = Math.Min(plan.NumCached, (int)Math.Ceiling(ratio * plan.NumCached));

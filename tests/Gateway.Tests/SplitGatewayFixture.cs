@@ -66,8 +66,10 @@ public sealed class SplitGatewayFixture : IAsyncLifetime
         {
             return;
         }
-        var prefill = ServiceProcess.StartAsync("Prefill", dir);
-        var decode = ServiceProcess.StartAsync("Decode", dir);
+        // The engine's start-up line (its settings as it applied them) is in the output.
+        string[] engineLog = ["--Logging:LogLevel:Platform.Engine.Serving.LlmEngine", "Information"];
+        var prefill = ServiceProcess.StartAsync("Prefill", dir, engineLog);
+        var decode = ServiceProcess.StartAsync("Decode", dir, engineLog);
         var local = GatewayServer.StartAsync(dir);
         Prefill = await prefill;
         Decode = await decode;

@@ -75,4 +75,13 @@ public sealed class SplitModeTests(SplitGatewayFixture fixture) : IClassFixture<
         var after = await fixture.Decode.WaitForLoadAsync(l => l.RunningSequences == 0, TimeSpan.FromSeconds(15));
         Assert.Equal(after.TotalKvBlocks, after.FreeKvBlocks);
     }
+
+    [SkippableFact]
+    public void Prefill_and_decode_run_torch_threads_with_the_passive_wait_policy_the_engine_sets()
+    {
+        // The processes' environment does not set OMP_WAIT_POLICY: the engine sets it before torch loads.
+        Skip.If(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null, "OMP_WAIT_POLICY is set in the test environment");
+        Assert.Contains("torch OpenMP wait policy PASSIVE (set by the engine)", fixture.Prefill.Output, StringComparison.Ordinal);
+        Assert.Contains("torch OpenMP wait policy PASSIVE (set by the engine)", fixture.Decode.Output, StringComparison.Ordinal);
+    }
 }

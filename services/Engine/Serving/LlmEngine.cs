@@ -69,7 +69,8 @@ public sealed partial class LlmEngine : IDisposable
         MaxModelLength = Math.Min(ModelLoader.MaxModelLength(model.Config, options), _scheduler.MaxSequenceLength);
         _lastStats = ComputeStats();
         _eosTokenIds = [.. eosTokenIds ?? model.Config.EosTokenIds];
-        LogStarted(_logger, model.Config.Architecture, numBlocks, options.BlockSize, MaxModelLength, options.Device, options.DType);
+        LogStarted(_logger, model.Config.Architecture, numBlocks, options.BlockSize, MaxModelLength, options.Device, options.DType,
+            OpenMpWaitPolicy.Description);
     }
 
     /// <summary>Loads a Hugging Face model directory (config, weights, tokenizer) into a new engine.</summary>

@@ -1,6 +1,6 @@
 using Platform.Benchmarks;
 
-// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|kv-transfer|blend|lora|bus [--quick] [--torch] [--rate R] [--quality|--ttft]
+// Usage: Platform.Benchmarks engine|kernels|decode-compare|serving|kv-transfer|blend|lora|bus [--quick] [--torch] [--rate R] [--model stories] [--quality|--ttft]
 var quick = args.Contains("--quick");
 // --torch: run without the engine's C# CPU kernels, to see the torch-only numbers.
 Platform.Engine.Model.CpuKernels.Enabled = !args.Contains("--torch");
@@ -26,7 +26,7 @@ switch (which)
         double? rate = rateAt >= 0 && rateAt + 1 < args.Length
             ? double.Parse(args[rateAt + 1], System.Globalization.CultureInfo.InvariantCulture)
             : null;
-        return await ServingBenchmark.RunAsync(Console.Out, quick, rate);
+        return await ServingBenchmark.RunAsync(Console.Out, quick, rate, stories: args.Contains("--model") && args.SkipWhile(a => a != "--model").Skip(1).FirstOrDefault() == "stories");
     case "blend":
         // CacheBlend: quality against full prefill, then TTFT against full prefill and prefix caching.
         bool onlyQuality = args.Contains("--quality"), onlyTtft = args.Contains("--ttft");

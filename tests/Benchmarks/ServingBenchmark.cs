@@ -4,15 +4,20 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Engine.Loading;
 using Platform.TestSupport;
 
 namespace Platform.Benchmarks;
 
 /// <summary>
 /// Online serving benchmark: replays Azure LLM inference trace request sizes (Splitwise's code and conversation
-/// workloads) with Poisson arrivals against the OpenAI-compatible HTTP API of a Split-mode gateway, once with
-/// prefill/decode disaggregated (split) and once with every request colocated on the decode process, both over the
-/// same Prefill + Decode processes. Measures TTFT, inter-token latency, end-to-end latency, throughput and goodput.
+/// workloads) with Poisson arrivals against the OpenAI-compatible HTTP API of Split-mode gateways, once with
+/// prefill/decode disaggregated (split: one Prefill and one Decode process) and once colocated (two Decode processes,
+/// each running both phases of the requests routed to it), on the same cores with the same arrivals. Measures TTFT,
+/// inter-token latency, end-to-end latency, throughput and goodput. The default model has real compute per token
+/// (a dummy Llama with hidden 512 and 8 layers: a 400-token prefill takes a few hundred milliseconds on one thread,
+/// a decode step about ten), so a prompt computed between decode steps shows in the inter-token latency as it does
+/// on GPUs; <c>--model stories</c> serves the tiny stories260K checkpoint instead, whose steps take well under a millisecond.
 /// </summary>
 public static class ServingBenchmark
 {
@@ -26,14 +31,48 @@ public static class ServingBenchmark
 
     private sealed record Result(bool Ok, string? Error, double TtftMs, double E2eMs, List<double> GapsMs, int Tokens, int Expected);
 
-    public static async Task<int> RunAsync(TextWriter output, bool quick, double? rateArg)
+    /// <summary>The served model: its directory, what the report calls it, and its prompt token ids (BOS, then ids in [3, limit)).</summary>
+    private sealed record ServedModel(string Directory, string Description, int Bos, int TokenLimit, string[] EngineArguments);
+
+    public static async Task<int> RunAsync(TextWriter output, bool quick, double? rateArg, bool stories)
     {
-        var model = TestModels.Stories260K;
-        if (model is null)
+        ServedModel model;
+        string? temporary = null;
+        if (stories)
         {
-            Console.Error.WriteLine("serving benchmark: the stories260K checkpoint is missing at ../shared/models/stories260K/hf (beside the repository); nothing to run.");
-            return 3;
+            if (TestModels.Stories260K is not { } dir)
+            {
+                Console.Error.WriteLine("serving benchmark: the stories260K checkpoint is missing at ../shared/models/stories260K/hf (beside the repository); nothing to run.");
+                return 3;
+            }
+            model = new ServedModel(dir, "stories260K", 1, 512, []);
         }
+        else
+        {
+            var config = DemoModel.Config with
+            {
+                HiddenSize = 512, IntermediateSize = 1376, NumHiddenLayers = 8, NumAttentionHeads = 8, NumKeyValueHeadsField = 8,
+            };
+            temporary = Path.Combine(Path.GetTempPath(), $"platform-serving-{Environment.ProcessId}");
+            DemoModel.Create(temporary, config);
+            model = new ServedModel(temporary, "a dummy Llama (hidden 512, 8 layers, 8 heads, byte vocabulary; 25M parameters)",
+                config.BosTokenId!.Value, 256, ["--Engine:KvCacheBytes", (512L << 20).ToString(Inv)]);
+        }
+        try
+        {
+            return await RunAsync(output, quick, rateArg, model).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (temporary is not null)
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<int> RunAsync(TextWriter output, bool quick, double? rateArg, ServedModel model)
+    {
         var traces = Path.GetFullPath(Path.Combine(TestModels.RepositoryRoot, "..", "shared", "traces"));
         Workload[] workloads = [new("code", Path.Combine(traces, "AzureLLMInferenceTrace_code.csv")), new("conversation", Path.Combine(traces, "AzureLLMInferenceTrace_conv.csv"))];
         foreach (var w in workloads)
@@ -47,16 +86,17 @@ public static class ServingBenchmark
         int count = quick ? 20 : 100;
         int unloadedCount = quick ? 3 : 5;
         // The whole run stops by itself: every request has a timeout, and this bounds everything together.
-        using var overall = new CancellationTokenSource(quick ? TimeSpan.FromMinutes(4) : TimeSpan.FromMinutes(10));
+        using var overall = new CancellationTokenSource(quick ? TimeSpan.FromMinutes(6) : TimeSpan.FromMinutes(20));
         var started = Stopwatch.StartNew();
 
-        output.WriteLine($"# Serving benchmark ({(quick ? "quick" : "full")}): split vs colocated, stories260K, {count} requests per configuration and workload");
+        output.WriteLine($"# Serving benchmark ({(quick ? "quick" : "full")}): split vs colocated, {model.Description}, {count} requests per configuration and workload");
         output.WriteLine();
-        output.WriteLine("Request sizes from the Azure LLM inference traces 2023 (Splitwise), scaled down to fit the model's 512-token context:");
+        output.WriteLine("Request sizes from the Azure LLM inference traces 2023 (Splitwise), scaled down to a 512-token context:");
         output.WriteLine("prompt = clamp(ContextTokens/16, 8, 400), output = clamp(GeneratedTokens/8, 4, 100); prompts are random token ids (seeded),");
         output.WriteLine("`ignore_eos`, greedy. Arrivals: Poisson at the given rate with the same seed for both configurations (trace rows drawn at random).");
-        output.WriteLine("Both configurations use the same Prefill and Decode processes (1 CPU thread each); colocated = Split-mode gateway with");
-        output.WriteLine("`--Gateway:Routing:ColocateBelowPromptTokens 100000` (prefill and decode both on the decode process).");
+        output.WriteLine("Engine processes with 1 CPU thread each, two busy per configuration: split = one Prefill and one Decode process;");
+        output.WriteLine("colocated = two Decode processes, the gateway routing every request to one of them for both phases");
+        output.WriteLine("(`--Gateway:Routing:ColocateBelowPromptTokens 100000`, most free KV blocks first).");
         output.WriteLine();
 
         var processes = new List<IDisposable>();
@@ -82,34 +122,31 @@ public static class ServingBenchmark
         Console.CancelKeyPress += (_, _) => KillAll();
         try
         {
-            var prefillTask = ServiceProcess.StartAsync("Prefill", model);
-            var decodeTask = ServiceProcess.StartAsync("Decode", model);
+            var starting = new[]
+            {
+                ServiceProcess.StartAsync("Prefill", model.Directory, model.EngineArguments),
+                ServiceProcess.StartAsync("Decode", model.Directory, model.EngineArguments),
+                ServiceProcess.StartAsync("Decode", model.Directory, model.EngineArguments),
+            };
             try
             {
-                await Task.WhenAll(prefillTask, decodeTask).WaitAsync(overall.Token).ConfigureAwait(false);
+                await Task.WhenAll(starting).WaitAsync(overall.Token).ConfigureAwait(false);
             }
             finally
             {
                 lock (processes)
                 {
-                    if (prefillTask.IsCompletedSuccessfully)
-                    {
-                        processes.Add(prefillTask.Result);
-                    }
-                    if (decodeTask.IsCompletedSuccessfully)
-                    {
-                        processes.Add(decodeTask.Result);
-                    }
+                    processes.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
                 }
             }
-            var prefill = prefillTask.Result;
-            var decode = decodeTask.Result;
-            var splitGw = await GatewayProcess.StartAsync(model, prefill.Address, decode.Address, colocate: false, overall.Token).ConfigureAwait(false);
+            var (prefill, decode, secondDecode) = (starting[0].Result, starting[1].Result, starting[2].Result);
+            var splitGw = await GatewayProcess.StartAsync(model.Directory, prefill.Address, decode.Address, colocate: false, overall.Token).ConfigureAwait(false);
             lock (processes)
             {
                 processes.Add(splitGw);
             }
-            var colocGw = await GatewayProcess.StartAsync(model, prefill.Address, decode.Address, colocate: true, overall.Token).ConfigureAwait(false);
+            var colocGw = await GatewayProcess.StartAsync(model.Directory, prefill.Address, decode.Address, colocate: true, overall.Token,
+                ["--Gateway:Decode:Instances:1:Name", "decode-1", "--Gateway:Decode:Instances:1:Address", secondDecode.Address]).ConfigureAwait(false);
             lock (processes)
             {
                 processes.Add(colocGw);
@@ -126,11 +163,11 @@ public static class ServingBenchmark
             {
                 var sizes = LoadTrace(workload.File);
                 // Unloaded: a few sequential requests, through each configuration; the SLO baseline is the better of the two.
-                var unloadedReqs = Draw(sizes, unloadedCount, rate: 1, new Random(Seed + 1));
-                // Warm-up (JIT, connections) that is not measured.
+                var unloadedReqs = Draw(sizes, unloadedCount, rate: 1, new Random(Seed + 1), model);
+                // Warm-up (JIT, connections) that is not measured: twice per configuration, so both colocated processes serve one.
                 foreach (var (_, gw) in configs)
                 {
-                    await SendAsync(http, gw.BaseUrl, unloadedReqs[0], overall.Token).ConfigureAwait(false);
+                    await Task.WhenAll(SendAsync(http, gw.BaseUrl, unloadedReqs[0], overall.Token), SendAsync(http, gw.BaseUrl, unloadedReqs[1], overall.Token)).ConfigureAwait(false);
                 }
                 var unloaded = new Dictionary<string, List<Result>>();
                 foreach (var (name, gw) in configs)
@@ -147,12 +184,12 @@ public static class ServingBenchmark
                 double baseE2e = configs.Min(c => Percentiles.Of(unloaded[c.Name].Where(r => r.Ok).Select(r => r.E2eMs), 50));
                 // Default load: about 1.5x what one sequential stream of these requests sustains.
                 double meanUnloadedE2e = unloaded.Values.SelectMany(v => v).Where(r => r.Ok).Select(r => r.E2eMs).DefaultIfEmpty(1000).Average();
-                var loadedDraw = Draw(sizes, count, rate: 1, new Random(Seed + 2));
+                var loadedDraw = Draw(sizes, count, rate: 1, new Random(Seed + 2), model);
                 double meanOut = loadedDraw.Average(r => r.OutputTokens);
                 double meanUnloadedOut = unloadedReqs.Average(r => r.OutputTokens);
                 double estE2e = meanUnloadedE2e / meanUnloadedOut * meanOut;
                 double rate = rateArg ?? Math.Round(1.5 * 1000 / Math.Max(estE2e, 1), 2);
-                var loaded = Draw(sizes, count, rate, new Random(Seed + 2));
+                var loaded = Draw(sizes, count, rate, new Random(Seed + 2), model);
 
                 output.WriteLine($"## Workload `{workload.Name}` ({Path.GetFileName(workload.File)})");
                 output.WriteLine();
@@ -259,7 +296,7 @@ public static class ServingBenchmark
         return rows;
     }
 
-    private static List<TraceRequest> Draw(List<(int Context, int Generated)> rows, int count, double rate, Random random)
+    private static List<TraceRequest> Draw(List<(int Context, int Generated)> rows, int count, double rate, Random random, ServedModel model)
     {
         var list = new List<TraceRequest>(count);
         double t = 0;
@@ -269,10 +306,10 @@ public static class ServingBenchmark
             int prompt = Math.Clamp(context / 16, 8, 400);
             int output = Math.Clamp(generated / 8, 4, 100);
             var ids = new int[prompt];
-            ids[0] = 1; // BOS
+            ids[0] = model.Bos;
             for (int j = 1; j < prompt; j++)
             {
-                ids[j] = random.Next(3, 512);
+                ids[j] = random.Next(3, model.TokenLimit);
             }
             if (i > 0)
             {

@@ -2,8 +2,6 @@ using System.Globalization;
 using Platform.ChunkStore.Format;
 using Platform.ChunkStore.Keys;
 using Platform.Engine.Serving;
-using Platform.Engine.Sampling;
-using static TorchSharp.torch;
 
 namespace Platform.ChunkStore.Computing;
 
@@ -34,41 +32,11 @@ public static class ChunkKvComputer
     /// </summary>
     public static async Task<byte[]> ComputeAsync(LlmEngine engine, IReadOnlyList<int> chunkTokens, ChunkAdapter? adapter, CancellationToken cancellationToken)
     {
-        if (chunkTokens.Count == 0)
-        {
-            throw new ArgumentException("a chunk needs at least one token", nameof(chunkTokens));
-        }
-        int[] prompt = [BosTokenId(engine), .. chunkTokens];
-        var request = new GenerationRequest($"chunkkv-{Guid.NewGuid():N}", prompt, SamplingParams.Greedy(1) with { IgnoreEos = true })
-        {
-            ExportKv = true,
-            Adapter = adapter?.EngineName,
-            // No path: the adapter must be resident in the engine already.
-            AdapterPath = string.IsNullOrEmpty(adapter?.Path) ? null : adapter.Path,
-        };
-        var stream = engine.AddRequest(request);
-        bool finished = false;
-        try
-        {
-            await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (!e.IsFinal)
-                {
-                    continue;
-                }
-                finished = true;
-                using var kv = e.Kv ?? throw new InvalidOperationException($"computing a chunk's KV ended without KV: {e.Finish} {e.Error}");
-                return Encode(engine, chunkTokens, kv);
-            }
-            throw new InvalidOperationException("computing a chunk's KV ended without a final event");
-        }
-        finally
-        {
-            if (!finished)
-            {
-                engine.Cancel(request.RequestId);
-            }
-        }
+        // Without a path the adapter must be resident in the engine already.
+        var request = Platform.Engine.Blending.ChunkKvComputer.Request(
+            chunkTokens, BosTokenId(engine), adapter: adapter?.EngineName, adapterPath: string.IsNullOrEmpty(adapter?.Path) ? null : adapter.Path);
+        using var kv = await Platform.Engine.Blending.ChunkKvComputer.SnapshotAsync(engine, request, cancellationToken).ConfigureAwait(false);
+        return Encode(engine, chunkTokens, kv);
     }
 
     /// <summary>The stored value of a <c>[BOS] + chunk</c> snapshot: rows 1..n of each layer's K and V.</summary>

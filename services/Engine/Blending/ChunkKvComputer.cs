@@ -37,18 +37,16 @@ public static class ChunkKvComputer
     public static async Task<InMemoryChunkKv> ComputeAsync(
         LlmEngine engine, IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt = 0, string? adapter = null, CancellationToken cancellationToken = default)
     {
-        var stream = engine.AddRequest(Request(chunkTokens, bosTokenId, cacheSalt, adapter));
-        await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (e.IsFinal)
-            {
-                return FromFinal(e, chunkTokens.Count, bosTokenId);
-            }
-        }
-        throw new InvalidOperationException("the chunk's prefill ended without a final event");
+        using var kv = await SnapshotAsync(engine, Request(chunkTokens, bosTokenId, cacheSalt, adapter), cancellationToken).ConfigureAwait(false);
+        return FromSnapshot(kv, chunkTokens.Count, bosTokenId);
     }
 
-    private static GenerationRequest Request(IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt, string? adapter)
+    /// <summary>
+    /// The prefill of <c>[BOS] + chunk</c> (greedy, one token, end of sequence ignored) that exports its KV; under
+    /// <paramref name="adapter"/>, loaded from <paramref name="adapterPath"/> when not resident.
+    /// </summary>
+    public static GenerationRequest Request(
+        IReadOnlyList<int> chunkTokens, int? bosTokenId, ulong cacheSalt = 0, string? adapter = null, string? adapterPath = null)
     {
         if (chunkTokens.Count == 0)
         {
@@ -59,23 +57,52 @@ public static class ChunkKvComputer
         {
             CacheSalt = cacheSalt,
             Adapter = adapter,
+            AdapterPath = adapterPath,
             ExportKv = true,
         };
     }
 
+    /// <summary>
+    /// Runs <paramref name="request"/> (from <see cref="Request"/>) on an engine whose loop runs and returns the KV its
+    /// final event exported (the caller disposes it); cancels the request if it does not get that far.
+    /// </summary>
+    public static async Task<KvSnapshot> SnapshotAsync(LlmEngine engine, GenerationRequest request, CancellationToken cancellationToken)
+    {
+        var stream = engine.AddRequest(request);
+        bool finished = false;
+        try
+        {
+            await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (e.IsFinal)
+                {
+                    finished = true;
+                    return e.Kv ?? throw new InvalidOperationException($"the chunk's prefill ended without KV ({e.Finish}: {e.Error})");
+                }
+            }
+            throw new InvalidOperationException("the chunk's prefill ended without a final event");
+        }
+        finally
+        {
+            if (!finished)
+            {
+                engine.Cancel(request.RequestId);
+            }
+        }
+    }
+
     private static InMemoryChunkKv FromFinal(GenerationEvent final, int chunkLength, int? bosTokenId)
     {
-        if (final.Kv is not { } kv)
-        {
-            throw new InvalidOperationException($"the chunk's prefill ended without KV ({final.Finish}: {final.Error})");
-        }
-        using (kv)
-        {
-            int skip = bosTokenId is null ? 0 : 1;
-            var layers = kv.Layers
-                .Select(l => new ChunkKvLayer(l.Keys.narrow(0, skip, chunkLength).clone(), l.Values.narrow(0, skip, chunkLength).clone()))
-                .ToArray();
-            return new InMemoryChunkKv(layers, skip);
-        }
+        using var kv = final.Kv ?? throw new InvalidOperationException($"the chunk's prefill ended without KV ({final.Finish}: {final.Error})");
+        return FromSnapshot(kv, chunkLength, bosTokenId);
+    }
+
+    private static InMemoryChunkKv FromSnapshot(KvSnapshot kv, int chunkLength, int? bosTokenId)
+    {
+        int skip = bosTokenId is null ? 0 : 1;
+        var layers = kv.Layers
+            .Select(l => new ChunkKvLayer(l.Keys.narrow(0, skip, chunkLength).clone(), l.Values.narrow(0, skip, chunkLength).clone()))
+            .ToArray();
+        return new InMemoryChunkKv(layers, skip);
     }
 }

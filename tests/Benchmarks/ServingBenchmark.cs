@@ -11,13 +11,14 @@ namespace Platform.Benchmarks;
 
 /// <summary>
 /// Online serving benchmark: replays Azure LLM inference trace request sizes (Splitwise's code and conversation
-/// workloads) with Poisson arrivals against the OpenAI-compatible HTTP API of Split-mode gateways, once with
-/// prefill/decode disaggregated (split: one Prefill and one Decode process) and once colocated (two Decode processes,
-/// each running both phases of the requests routed to it), on the same cores with the same arrivals. Measures TTFT,
-/// inter-token latency, end-to-end latency, throughput and goodput. The default model has real compute per token
-/// (a dummy Llama with hidden 512 and 8 layers: a 400-token prefill takes a few hundred milliseconds on one thread,
-/// a decode step about ten), so a prompt computed between decode steps shows in the inter-token latency as it does
-/// on GPUs; <c>--model stories</c> serves the tiny stories260K checkpoint instead, whose steps take well under a millisecond.
+/// workloads, and both mixed) with Poisson arrivals against the OpenAI-compatible HTTP API of Split-mode gateways, once
+/// with prefill/decode disaggregated (split: one Prefill and one Decode process) and once colocated (two Decode
+/// processes, each running both phases of the requests routed to it), on the same cores with the same arrivals; every
+/// request sent has new random tokens, so neither configuration reuses the other's prefix cache. Measures TTFT,
+/// inter-token latency, end-to-end latency, throughput and goodput. The default model has real compute per token (a
+/// dummy Llama with hidden 512 and 8 layers, prompts up to 1500 tokens: a 400-token prefill takes about half a second
+/// on one thread, a decode step under ten milliseconds), so a prompt computed between decode steps shows in the
+/// inter-token latency as it does on GPUs; <c>--model stories</c> serves the tiny stories260K checkpoint instead.
 /// </summary>
 public static class ServingBenchmark
 {
@@ -25,14 +26,18 @@ public static class ServingBenchmark
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private sealed record Workload(string Name, string File);
+    /// <summary>A workload: its traces; a request's size comes from one of them, each as likely (mixed: code and conversation).</summary>
+    private sealed record Workload(string Name, params string[] Files);
 
-    private sealed record TraceRequest(int PromptTokens, int OutputTokens, int[] Prompt, double ArrivalSeconds);
+    private sealed record TraceRequest(int PromptTokens, int OutputTokens, double ArrivalSeconds);
 
     private sealed record Result(bool Ok, string? Error, double TtftMs, double E2eMs, List<double> GapsMs, int Tokens, int Expected);
 
-    /// <summary>The served model: its directory, what the report calls it, and its prompt token ids (BOS, then ids in [3, limit)).</summary>
-    private sealed record ServedModel(string Directory, string Description, int Bos, int TokenLimit, string[] EngineArguments);
+    /// <summary>
+    /// The served model: its directory, what the report calls it, its prompt token ids (BOS, then ids in [3, limit)), and
+    /// how a trace's context length becomes a prompt that fits it (divided, then clamped to at most <c>MaxPrompt</c>).
+    /// </summary>
+    private sealed record ServedModel(string Directory, string Description, int Bos, int TokenLimit, int ContextDivisor, int MaxPrompt, string[] EngineArguments);
 
     public static async Task<int> RunAsync(TextWriter output, bool quick, double? rateArg, bool stories)
     {
@@ -45,18 +50,19 @@ public static class ServingBenchmark
                 Console.Error.WriteLine("serving benchmark: the stories260K checkpoint is missing at ../shared/models/stories260K/hf (beside the repository); nothing to run.");
                 return 3;
             }
-            model = new ServedModel(dir, "stories260K", 1, 512, []);
+            model = new ServedModel(dir, "stories260K", 1, 512, 16, 400, []);
         }
         else
         {
             var config = DemoModel.Config with
             {
                 HiddenSize = 512, IntermediateSize = 1376, NumHiddenLayers = 8, NumAttentionHeads = 8, NumKeyValueHeadsField = 8,
+                MaxPositionEmbeddings = 2048,
             };
             temporary = Path.Combine(Path.GetTempPath(), $"platform-serving-{Environment.ProcessId}");
             DemoModel.Create(temporary, config);
             model = new ServedModel(temporary, "a dummy Llama (hidden 512, 8 layers, 8 heads, byte vocabulary; 25M parameters)",
-                config.BosTokenId!.Value, 256, ["--Engine:KvCacheBytes", (512L << 20).ToString(Inv)]);
+                config.BosTokenId!.Value, 256, 4, 1500, ["--Engine:KvCacheBytes", (1L << 30).ToString(Inv)]);
         }
         try
         {
@@ -74,12 +80,13 @@ public static class ServingBenchmark
     private static async Task<int> RunAsync(TextWriter output, bool quick, double? rateArg, ServedModel model)
     {
         var traces = Path.GetFullPath(Path.Combine(TestModels.RepositoryRoot, "..", "shared", "traces"));
-        Workload[] workloads = [new("code", Path.Combine(traces, "AzureLLMInferenceTrace_code.csv")), new("conversation", Path.Combine(traces, "AzureLLMInferenceTrace_conv.csv"))];
-        foreach (var w in workloads)
+        string code = Path.Combine(traces, "AzureLLMInferenceTrace_code.csv"), conversation = Path.Combine(traces, "AzureLLMInferenceTrace_conv.csv");
+        Workload[] workloads = [new("code", code), new("conversation", conversation), new("mixed", code, conversation)];
+        foreach (var file in workloads.SelectMany(w => w.Files).Distinct())
         {
-            if (!File.Exists(w.File))
+            if (!File.Exists(file))
             {
-                Console.Error.WriteLine($"serving benchmark: trace {w.File} is missing.");
+                Console.Error.WriteLine($"serving benchmark: trace {file} is missing.");
                 return 3;
             }
         }
@@ -91,9 +98,9 @@ public static class ServingBenchmark
 
         output.WriteLine($"# Serving benchmark ({(quick ? "quick" : "full")}): split vs colocated, {model.Description}, {count} requests per configuration and workload");
         output.WriteLine();
-        output.WriteLine("Request sizes from the Azure LLM inference traces 2023 (Splitwise), scaled down to a 512-token context:");
-        output.WriteLine("prompt = clamp(ContextTokens/16, 8, 400), output = clamp(GeneratedTokens/8, 4, 100); prompts are random token ids (seeded),");
-        output.WriteLine("`ignore_eos`, greedy. Arrivals: Poisson at the given rate with the same seed for both configurations (trace rows drawn at random).");
+        output.WriteLine("Request sizes from the Azure LLM inference traces 2023 (Splitwise), scaled down to the model's context:");
+        output.WriteLine($"prompt = clamp(ContextTokens/{model.ContextDivisor}, 8, {model.MaxPrompt}), output = clamp(GeneratedTokens/8, 4, 100); prompts are new random token ids");
+        output.WriteLine("for every request sent (nothing to reuse from a prefix cache), `ignore_eos`, greedy. Arrivals: Poisson at the given rate with the same seed for both configurations (trace rows drawn at random).");
         output.WriteLine("Engine processes with 1 CPU thread each, two busy per configuration: split = one Prefill and one Decode process;");
         output.WriteLine("colocated = two Decode processes, the gateway routing every request to one of them for both phases");
         output.WriteLine("(`--Gateway:Routing:ColocateBelowPromptTokens 100000`, most free KV blocks first).");
@@ -161,13 +168,13 @@ public static class ServingBenchmark
             };
             foreach (var workload in workloads)
             {
-                var sizes = LoadTrace(workload.File);
+                var sizes = workload.Files.Select(LoadTrace).ToList();
                 // Unloaded: a few sequential requests, through each configuration; the SLO baseline is the better of the two.
                 var unloadedReqs = Draw(sizes, unloadedCount, rate: 1, new Random(Seed + 1), model);
                 // Warm-up (JIT, connections) that is not measured: twice per configuration, so both colocated processes serve one.
                 foreach (var (_, gw) in configs)
                 {
-                    await Task.WhenAll(SendAsync(http, gw.BaseUrl, unloadedReqs[0], overall.Token), SendAsync(http, gw.BaseUrl, unloadedReqs[1], overall.Token)).ConfigureAwait(false);
+                    await Task.WhenAll(SendAsync(http, gw.BaseUrl, unloadedReqs[0], model, overall.Token), SendAsync(http, gw.BaseUrl, unloadedReqs[1], model, overall.Token)).ConfigureAwait(false);
                 }
                 var unloaded = new Dictionary<string, List<Result>>();
                 foreach (var (name, gw) in configs)
@@ -175,7 +182,7 @@ public static class ServingBenchmark
                     var list = new List<Result>();
                     foreach (var r in unloadedReqs)
                     {
-                        list.Add(await SendAsync(http, gw.BaseUrl, r, overall.Token).ConfigureAwait(false));
+                        list.Add(await SendAsync(http, gw.BaseUrl, r, model, overall.Token).ConfigureAwait(false));
                     }
                     unloaded[name] = list;
                 }
@@ -191,7 +198,7 @@ public static class ServingBenchmark
                 double rate = rateArg ?? Math.Round(1.5 * 1000 / Math.Max(estE2e, 1), 2);
                 var loaded = Draw(sizes, count, rate, new Random(Seed + 2), model);
 
-                output.WriteLine($"## Workload `{workload.Name}` ({Path.GetFileName(workload.File)})");
+                output.WriteLine($"## Workload `{workload.Name}` ({string.Join(" + ", workload.Files.Select(Path.GetFileName))})");
                 output.WriteLine();
                 output.WriteLine($"{count} requests, Poisson arrivals at {rate.ToString("0.##", Inv)} req/s{(rateArg is null ? " (auto: ~1.5x the unloaded sequential capacity; set with --rate)" : "")}, " +
                     $"mean prompt {loaded.Average(r => r.PromptTokens):F0} tokens, mean output {loaded.Average(r => r.OutputTokens):F0} tokens, arrivals over {loaded[^1].ArrivalSeconds:F1} s.");
@@ -225,7 +232,7 @@ public static class ServingBenchmark
                                 break;
                             }
                         }
-                        tasks.Add(Task.Run(() => SendAsync(http, gw.BaseUrl, r, overall.Token)));
+                        tasks.Add(Task.Run(() => SendAsync(http, gw.BaseUrl, r, model, overall.Token)));
                     }
                     var results = await Task.WhenAll(tasks).ConfigureAwait(false);
                     double wall = sw.Elapsed.TotalSeconds;
@@ -296,38 +303,37 @@ public static class ServingBenchmark
         return rows;
     }
 
-    private static List<TraceRequest> Draw(List<(int Context, int Generated)> rows, int count, double rate, Random random, ServedModel model)
+    private static List<TraceRequest> Draw(List<List<(int Context, int Generated)>> traces, int count, double rate, Random random, ServedModel model)
     {
         var list = new List<TraceRequest>(count);
         double t = 0;
         for (int i = 0; i < count; i++)
         {
+            var rows = traces.Count == 1 ? traces[0] : traces[random.Next(traces.Count)];
             var (context, generated) = rows[random.Next(rows.Count)];
-            int prompt = Math.Clamp(context / 16, 8, 400);
+            int prompt = Math.Clamp(context / model.ContextDivisor, 8, model.MaxPrompt);
             int output = Math.Clamp(generated / 8, 4, 100);
-            var ids = new int[prompt];
-            ids[0] = model.Bos;
-            for (int j = 1; j < prompt; j++)
-            {
-                ids[j] = random.Next(3, model.TokenLimit);
-            }
             if (i > 0)
             {
                 t += -Math.Log(1 - random.NextDouble()) / rate;
             }
-            list.Add(new TraceRequest(prompt, output, ids, t));
+            list.Add(new TraceRequest(prompt, output, t));
         }
         return list;
     }
 
-    private static async Task<Result> SendAsync(HttpClient http, string baseUrl, TraceRequest request, CancellationToken overall)
+    /// <summary>
+    /// Sends one request: BOS, then new random token ids, so that every request sent is new to every engine's prefix
+    /// cache (the two configurations replay the same draws on the same processes).
+    /// </summary>
+    private static async Task<Result> SendAsync(HttpClient http, string baseUrl, TraceRequest request, ServedModel model, CancellationToken overall)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(overall);
         cts.CancelAfter(RequestTimeout);
         var body = new JsonObject
         {
             ["model"] = "stories",
-            ["prompt"] = new JsonArray([.. request.Prompt.Select(i => (JsonNode?)JsonValue.Create(i))]),
+            ["prompt"] = new JsonArray([model.Bos, .. Enumerable.Range(1, request.PromptTokens - 1).Select(_ => (JsonNode?)JsonValue.Create(Random.Shared.Next(3, model.TokenLimit)))]),
             ["max_tokens"] = request.OutputTokens,
             ["temperature"] = 0,
             ["stream"] = true,

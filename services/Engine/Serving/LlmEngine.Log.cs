@@ -5,8 +5,10 @@ namespace Platform.Engine.Serving;
 public sealed partial class LlmEngine
 {
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Engine ready: {Architecture}, {NumBlocks} KV blocks of {BlockSize} tokens, max model length {MaxModelLength}, {Device}/{DType}, torch OpenMP wait policy {OpenMpWaitPolicy}")]
-    private static partial void LogStarted(ILogger logger, string architecture, int numBlocks, int blockSize, int maxModelLength, string device, string dType, string openMpWaitPolicy);
+        Message = "Engine ready: {Architecture}, {NumBlocks} KV blocks of {BlockSize} tokens, max model length {MaxModelLength}, {Device}/{DType}, torch OpenMP wait policy {OpenMpWaitPolicy}, warmed up on {WarmUpTokens} tokens in {WarmUpMilliseconds:F0} ms")]
+    private static partial void LogStarted(
+        ILogger logger, string architecture, int numBlocks, int blockSize, int maxModelLength, string device, string dType, string openMpWaitPolicy,
+        int warmUpTokens, double warmUpMilliseconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Request {RequestId} finished: {Reason}, {PromptTokens} prompt + {CompletionTokens} completion tokens")]
     private static partial void LogFinished(ILogger logger, string requestId, FinishReason reason, int promptTokens, int completionTokens);

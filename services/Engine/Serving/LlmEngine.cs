@@ -69,8 +69,31 @@ public sealed partial class LlmEngine : IDisposable
         MaxModelLength = Math.Min(ModelLoader.MaxModelLength(model.Config, options), _scheduler.MaxSequenceLength);
         _lastStats = ComputeStats();
         _eosTokenIds = [.. eosTokenIds ?? model.Config.EosTokenIds];
+        var warmUp = System.Diagnostics.Stopwatch.StartNew();
+        int warmUpTokens = options.WarmUp ? WarmUp(numBlocks) : 0;
         LogStarted(_logger, model.Config.Architecture, numBlocks, options.BlockSize, MaxModelLength, options.Device, options.DType,
-            OpenMpWaitPolicy.Description);
+            OpenMpWaitPolicy.Description, warmUpTokens, warmUp.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// <see cref="EngineOptions.WarmUp"/>: a prefill of a full step's tokens and one decode step straight on the model
+    /// runner, over the pool's first blocks. Nothing is scheduled yet and nothing hashes those blocks, so they stay free
+    /// and their contents are overwritten by whoever gets them; no request, counter or metric sees the pass.
+    /// Returns the prompt tokens it ran.
+    /// </summary>
+    private int WarmUp(int numBlocks)
+    {
+        int tokens = Math.Min(Math.Min(Options.MaxBatchedTokens, MaxModelLength - 1), (numBlocks * Options.BlockSize) - 1);
+        if (tokens < 1)
+        {
+            return 0;
+        }
+        var ids = new int[tokens + 1];
+        var blocks = Enumerable.Range(0, (tokens + Options.BlockSize) / Options.BlockSize).ToArray();
+        using var scope = NewDisposeScope();
+        _runner.Execute([new RunnerChunk(ids, 0, tokens, blocks, true)]);
+        _runner.Execute([new RunnerChunk(ids, tokens, 1, blocks, true)]);
+        return tokens;
     }
 
     /// <summary>Loads a Hugging Face model directory (config, weights, tokenizer) into a new engine.</summary>

@@ -111,7 +111,9 @@ internal sealed class BlendedPrefill
                 x = _model.ForwardLayer(layer, x, angles, meta, _cache, _lora);
                 if (sink is not null)
                 {
-                    Hold(held, layer, blockTable, n);
+                    // Held outside any scope until no load can fail any more.
+                    var (k, v) = _cache.CopyLayerToHost(layer, blockTable, n);
+                    held.Add((layer, k, v));
                     if (loads.AllLoaded || layer == numLayers - 1)
                     {
                         foreach (var (l, hk, hv) in held)
@@ -136,14 +138,6 @@ internal sealed class BlendedPrefill
         var logits = _model.Logits(normed.narrow(0, normed.shape[0] - 1, 1));
         int recomputedCached = selected is null ? plan.NumCached : selected.Count(p => plan.IsCached[p]);
         return (logits.MoveToOuterDisposeScope(), recomputedCached);
-    }
-
-    /// <summary>A copy of the layer's blended K/V for the sink, held (outside any scope) until no load can fail any more.</summary>
-    private void Hold(List<(int Layer, Tensor K, Tensor V)> held, int layer, IReadOnlyList<int> blockTable, int n)
-    {
-        using var scope = NewDisposeScope();
-        var (k, v) = _cache.ExportLayer(layer, blockTable, n);
-        held.Add((layer, k.cpu().DetachFromDisposeScope(), v.cpu().DetachFromDisposeScope()));
     }
 
     /// <summary>

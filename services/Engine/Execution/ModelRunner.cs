@@ -64,9 +64,8 @@ public sealed partial class ModelRunner
         {
             foreach (var c in sinks)
             {
-                using var exportScope = NewDisposeScope();
-                var (k, v) = Cache.ExportLayer(layer, c.BlockTable, c.Start + c.Count);
-                c.LayerSink!.OnLayer(layer, k.cpu().DetachFromDisposeScope(), v.cpu().DetachFromDisposeScope());
+                var (k, v) = Cache.CopyLayerToHost(layer, c.BlockTable, c.Start + c.Count);
+                c.LayerSink!.OnLayer(layer, k, v);
             }
         };
         var lora = BuildLoraBatch(chunks, order, totalTokens);

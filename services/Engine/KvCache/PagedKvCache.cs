@@ -84,6 +84,17 @@ public sealed class PagedKvCache : IDisposable
         return (_keys[layer].index_select(0, slots), _values[layer].index_select(0, slots));
     }
 
+    /// <summary>
+    /// <see cref="ExportLayer"/> copied to the CPU and owned by the caller: in no dispose scope (a layer sink or a
+    /// snapshot keeps it past the step); the gather's own tensors are freed here.
+    /// </summary>
+    public (Tensor Keys, Tensor Values) CopyLayerToHost(int layer, IReadOnlyList<int> blockTable, int numTokens)
+    {
+        using var scope = NewDisposeScope();
+        var (keys, values) = ExportLayer(layer, blockTable, numTokens);
+        return (keys.cpu().DetachFromDisposeScope(), values.cpu().DetachFromDisposeScope());
+    }
+
     /// <summary>Writes one layer's K and V for positions [0, tokens) into a sequence's blocks (KV computed elsewhere).</summary>
     public void ImportLayer(int layer, IReadOnlyList<int> blockTable, Tensor keys, Tensor values)
     {

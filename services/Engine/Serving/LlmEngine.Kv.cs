@@ -110,11 +110,9 @@ public sealed partial class LlmEngine
     {
         int n = sequence.NumComputedTokens;
         var layers = new (Tensor, Tensor)[Cache.NumLayers];
-        using var scope = NewDisposeScope();
         for (int layer = 0; layer < layers.Length; layer++)
         {
-            var (k, v) = Cache.ExportLayer(layer, sequence.BlockTable, n);
-            layers[layer] = (k.cpu().DetachFromDisposeScope(), v.cpu().DetachFromDisposeScope());
+            layers[layer] = Cache.CopyLayerToHost(layer, sequence.BlockTable, n);
         }
         return new KvSnapshot(n, layers);
     }

@@ -14,7 +14,7 @@ namespace Platform.Engine.Model;
 /// </summary>
 public static partial class OpenMpWaitPolicy
 {
-    public const string Variable = "OMP_WAIT_POLICY";
+    private const string Variable = "OMP_WAIT_POLICY";
 
     /// <summary>
     /// True when this assembly set the passive policy before OpenMP was loaded, so torch's threads follow it;
@@ -23,7 +23,7 @@ public static partial class OpenMpWaitPolicy
     public static bool Applied { get; private set; }
 
     /// <summary>The policy in the process environment (the native one libgomp reads); null when unset.</summary>
-    public static string? Current => OperatingSystem.IsLinux() ? Marshal.PtrToStringUTF8(GetEnv(Variable)) : null;
+    private static string? Current => OperatingSystem.IsLinux() ? Marshal.PtrToStringUTF8(GetEnv(Variable)) : null;
 
     /// <summary>What torch's threads do between parallel regions, for the engine's start-up log.</summary>
     public static string Description =>
@@ -51,7 +51,7 @@ public static partial class OpenMpWaitPolicy
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or EntryPointNotFoundException or DllNotFoundException)
         {
-            Applied = false;
+            // Not applied: the start-up line reports OpenMP's default.
         }
     }
 

@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Platform.Engine.Loading;
 using Platform.TestSupport;
 
 namespace Platform.Benchmarks;
@@ -41,8 +40,6 @@ public static class ServingBenchmark
 
     public static async Task<int> RunAsync(TextWriter output, bool quick, double? rateArg, bool stories)
     {
-        ServedModel model;
-        string? temporary = null;
         if (stories)
         {
             if (TestModels.Stories260K is not { } dir)
@@ -50,31 +47,12 @@ public static class ServingBenchmark
                 Console.Error.WriteLine("serving benchmark: the stories260K checkpoint is missing at ../shared/models/stories260K/hf (beside the repository); nothing to run.");
                 return 3;
             }
-            model = new ServedModel(dir, "stories260K", 1, 512, 16, 400, []);
+            return await RunAsync(output, quick, rateArg, new ServedModel(dir, "stories260K", 1, 512, 16, 400, [])).ConfigureAwait(false);
         }
-        else
-        {
-            var config = DemoModel.Config with
-            {
-                HiddenSize = 512, IntermediateSize = 1376, NumHiddenLayers = 8, NumAttentionHeads = 8, NumKeyValueHeadsField = 8,
-                MaxPositionEmbeddings = 2048,
-            };
-            temporary = Path.Combine(Path.GetTempPath(), $"platform-serving-{Environment.ProcessId}");
-            DemoModel.Create(temporary, config);
-            model = new ServedModel(temporary, "a dummy Llama (hidden 512, 8 layers, 8 heads, byte vocabulary; 25M parameters)",
-                config.BosTokenId!.Value, 256, 4, 1500, ["--Engine:KvCacheBytes", (1L << 30).ToString(Inv)]);
-        }
-        try
-        {
-            return await RunAsync(output, quick, rateArg, model).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (temporary is not null)
-            {
-                Directory.Delete(temporary, recursive: true);
-            }
-        }
+        using var compute = ComputeModel.Create("serving");
+        var model = new ServedModel(compute.Directory, "a dummy Llama (hidden 512, 8 layers, 8 heads, byte vocabulary; 25M parameters)",
+            ComputeModel.Config.BosTokenId!.Value, 256, 4, 1500, ["--Engine:KvCacheBytes", (1L << 30).ToString(Inv)]);
+        return await RunAsync(output, quick, rateArg, model).ConfigureAwait(false);
     }
 
     private static async Task<int> RunAsync(TextWriter output, bool quick, double? rateArg, ServedModel model)

@@ -1,0 +1,32 @@
+using Platform.Engine.Configuration;
+using Platform.Engine.Loading;
+
+namespace Platform.Benchmarks;
+
+/// <summary>
+/// A dummy Llama with real compute per token, written to a temporary directory as a Hugging Face checkpoint that
+/// service processes load: hidden 512, 8 layers, 8 KV heads, 2048 positions and the demo model's byte tokenizer
+/// (25M parameters; KV 32 KiB per token). Disposing deletes the directory.
+/// </summary>
+public sealed class ComputeModel : IDisposable
+{
+    public static readonly ModelConfig Config = DemoModel.Config with
+    {
+        HiddenSize = 512, IntermediateSize = 1376, NumHiddenLayers = 8, NumAttentionHeads = 8, NumKeyValueHeadsField = 8,
+        MaxPositionEmbeddings = 2048,
+    };
+
+    private ComputeModel(string directory) => Directory = directory;
+
+    public string Directory { get; }
+
+    /// <param name="name">Part of the directory's name (which benchmark wrote it).</param>
+    public static ComputeModel Create(string name)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"platform-{name}-{Environment.ProcessId}");
+        DemoModel.Create(directory, Config);
+        return new ComputeModel(directory);
+    }
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}

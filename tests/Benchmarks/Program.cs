@@ -22,11 +22,8 @@ switch (which)
         return 0;
     case "serving":
         // Online serving over HTTP: split vs colocated Prefill/Decode behind a Split-mode gateway (real processes).
-        int rateAt = Array.IndexOf(args, "--rate");
-        double? rate = rateAt >= 0 && rateAt + 1 < args.Length
-            ? double.Parse(args[rateAt + 1], System.Globalization.CultureInfo.InvariantCulture)
-            : null;
-        return await ServingBenchmark.RunAsync(Console.Out, quick, rate, stories: args.Contains("--model") && args.SkipWhile(a => a != "--model").Skip(1).FirstOrDefault() == "stories");
+        double? rate = ValueOf("--rate") is { } r ? double.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : null;
+        return await ServingBenchmark.RunAsync(Console.Out, quick, rate, stories: ValueOf("--model") == "stories");
     case "blend":
         // CacheBlend: quality against full prefill, then TTFT against full prefill and prefix caching.
         bool onlyQuality = args.Contains("--quality"), onlyTtft = args.Contains("--ttft");
@@ -42,3 +39,6 @@ switch (which)
         Console.Error.WriteLine($"unknown benchmark '{which}' (available: engine, kernels, decode-compare, serving, kv-transfer, blend, lora, bus)");
         return 2;
 }
+
+// The argument after an option (--rate 2), or null.
+string? ValueOf(string option) => args.SkipWhile(a => a != option).Skip(1).FirstOrDefault();

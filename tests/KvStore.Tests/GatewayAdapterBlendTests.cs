@@ -117,8 +117,8 @@ public sealed class GatewayAdapterBlendTests
                 for (int layer = 0; layer < gatewayHeader.NumLayers; layer++)
                 {
                     var (g, k) = (gatewayHeader.Layers[layer], kvStoreHeader.Layers[layer]);
-                    using var expected = RedisChunkKvSource.ToLayer(gatewayHeader, gatewayValue.AsSpan((int)g.Offset, g.Length));
-                    using var actual = RedisChunkKvSource.ToLayer(kvStoreHeader, kvStoreValue.AsSpan((int)k.Offset, k.Length));
+                    using var expected = RedisChunkKvSource.ToLayer(gatewayHeader, gatewayValue.AsMemory((int)g.Offset, g.Length));
+                    using var actual = RedisChunkKvSource.ToLayer(kvStoreHeader, kvStoreValue.AsMemory((int)k.Offset, k.Length));
                     Assert.True(expected.Keys.allclose(actual.Keys, 1e-4, 1e-4) && expected.Values.allclose(actual.Values, 1e-4, 1e-4), $"layer {layer} of {key.Id}");
                 }
             }

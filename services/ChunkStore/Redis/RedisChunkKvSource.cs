@@ -44,15 +44,10 @@ public sealed class RedisChunkKvSource(RedisChunkStore store, StoredChunk chunk)
         return ToLayer(header, payload);
     }
 
-    /// <summary>K and V of one layer's checked payload as [tokens, kv_heads, head_dim] CPU tensors.</summary>
-    public static ChunkKvLayer ToLayer(ChunkKvHeader header, ReadOnlySpan<byte> payload)
+    /// <summary>K and V of one layer's checked payload, [tokens, kv_heads, head_dim] each, over the payload's bytes.</summary>
+    public static ChunkKvLayer ToLayer(ChunkKvHeader header, ReadOnlyMemory<byte> payload)
     {
         int bytes = header.TensorBytes;
-        long[] shape = [header.TokenCount, header.NumKvHeads, header.HeadDim];
-        var keys = empty(shape, header.DType);
-        var values = empty(shape, header.DType);
-        payload[..bytes].CopyTo(keys.bytes);
-        payload[bytes..].CopyTo(values.bytes);
-        return new ChunkKvLayer(keys, values);
+        return ChunkKvLayer.FromBytes(payload[..bytes], payload[bytes..], header.DType, [header.TokenCount, header.NumKvHeads, header.HeadDim]);
     }
 }

@@ -32,6 +32,19 @@ internal sealed class BlendPlan
     /// <summary>Tokens before this are computed exactly as in a full prefill; their blocks may join the prefix cache.</summary>
     public int FirstCachedPosition { get; }
 
+    /// <summary>The index of <paramref name="chunk"/> among <see cref="Sources"/> (the order loaded layers come in).</summary>
+    public int SourceIndexOf(IChunkKvSource chunk)
+    {
+        for (int i = 0; i < Sources.Count; i++)
+        {
+            if (ReferenceEquals(Sources[i], chunk))
+            {
+                return i;
+            }
+        }
+        throw new InvalidOperationException("a blended chunk is missing from the plan's sources");
+    }
+
     /// <summary>Checks that the segments tile the prompt and match their chunks; the message names the problem.</summary>
     public static BlendPlan Create(BlendSpec spec, int promptLength)
     {

@@ -105,8 +105,16 @@ internal sealed class BlendedPrefill
                 }
                 else if (NeedsLayer(plan, layer) && plan.NumCached > 0)
                 {
-                    // Stored K/V go into the cache only where some tokens are not recomputed.
-                    PlaceStored(loads.Take(layer), plan, layer, cachedSlots, write: selected is not null);
+                    if (loads.PlacesOnArrival(layer))
+                    {
+                        // Already in the cache (or on its way): wait for it.
+                        loads.Take(layer);
+                    }
+                    else
+                    {
+                        // Stored K/V go into the cache only where some tokens are not recomputed.
+                        PlaceStored(loads.Take(layer), plan, layer, cachedSlots, write: selected is not null);
+                    }
                 }
                 x = _model.ForwardLayer(layer, x, angles, meta, _cache, _lora);
                 if (sink is not null)
@@ -165,7 +173,7 @@ internal sealed class BlendedPrefill
             foreach (var segment in plan.CachedSegments)
             {
                 var chunk = segment.Cached!;
-                var stored = layers[IndexOf(plan.Sources, chunk)];
+                var stored = layers[plan.SourceIndexOf(chunk)];
                 if (withKeys)
                 {
                     var k = stored.Keys.to(_model.DType, _model.Device);
@@ -183,18 +191,6 @@ internal sealed class BlendedPrefill
                 layer.Dispose();
             }
         }
-    }
-
-    private static int IndexOf(IReadOnlyList<IChunkKvSource> sources, IChunkKvSource chunk)
-    {
-        for (int i = 0; i < sources.Count; i++)
-        {
-            if (ReferenceEquals(sources[i], chunk))
-            {
-                return i;
-            }
-        }
-        throw new InvalidOperationException("a blended chunk is missing from the plan's sources");
     }
 
     /// <summary>

@@ -5,7 +5,10 @@ namespace Platform.Engine.Blending;
 /// <summary>
 /// Loads the chunks' KV layer by layer in the background, in layer order (every chunk of a layer at once),
 /// as far ahead of the blend's compute as the store allows: layer l+1 is on its way while layer l computes.
-/// One deadline covers all loads. Layers never taken are disposed when they arrive.
+/// One deadline covers all loads. Layers never taken are disposed when they arrive. With a
+/// <see cref="ChunkKvPlacement"/>, the layers it places are written into the cache as they arrive (on the
+/// loading thread) and taken as empty; once disposed, the prefetcher places nothing more, so a fallback that
+/// recomputes the prompt into the same blocks is never overwritten by a late layer.
 /// </summary>
 internal sealed class ChunkKvPrefetcher : IDisposable
 {
@@ -17,12 +20,19 @@ internal sealed class ChunkKvPrefetcher : IDisposable
     private readonly Task _all;
     private readonly long _kvHeads;
     private readonly long _headDim;
+    private readonly ChunkKvPlacement? _placement;
+    private readonly Lock _gate = new();
+    private bool _closed;
+    private long _bytesLoaded;
 
     /// <param name="needed">The layers to load; others are never asked for.</param>
+    /// <param name="placement">Places the layers it covers into the cache on arrival; null: every layer is handed out.</param>
     public ChunkKvPrefetcher(
-        IReadOnlyList<IChunkKvSource> sources, int numLayers, int kvHeads, int headDim, Func<int, bool> needed, TimeSpan timeout)
+        IReadOnlyList<IChunkKvSource> sources, int numLayers, int kvHeads, int headDim, Func<int, bool> needed, TimeSpan timeout,
+        ChunkKvPlacement? placement = null)
     {
         _sources = sources;
+        _placement = placement;
         _kvHeads = kvHeads;
         _headDim = headDim;
         _timeout = timeout;
@@ -48,10 +58,15 @@ internal sealed class ChunkKvPrefetcher : IDisposable
     /// <summary>True once every layer has arrived with the right shapes: nothing can make the blend fall back any more.</summary>
     public bool AllLoaded => _all.IsCompletedSuccessfully;
 
-    public long BytesLoaded { get; private set; }
+    /// <summary>Bytes of chunk KV that arrived (taken or placed, or not yet).</summary>
+    public long BytesLoaded => Interlocked.Read(ref _bytesLoaded);
+
+    /// <summary>Whether <paramref name="layer"/> is written into the cache on arrival (and taken as an empty array).</summary>
+    public bool PlacesOnArrival(int layer) => _placement?.Places(layer) == true;
 
     /// <summary>
-    /// Waits for one layer of every chunk (the caller owns the tensors), in the order of the sources.
+    /// Waits for one layer of every chunk (the caller owns the tensors), in the order of the sources; for a layer
+    /// placed on arrival, waits until it is in the cache and returns no tensors.
     /// Throws <see cref="ChunkKvUnavailableException"/> or <see cref="TimeoutException"/> when it cannot be had.
     /// </summary>
     public ChunkKvLayer[] Take(int layer)
@@ -78,7 +93,6 @@ internal sealed class ChunkKvPrefetcher : IDisposable
             throw inner as ChunkKvUnavailableException ?? new ChunkKvUnavailableException($"loading chunk KV of layer {layer} failed: {inner.Message}", inner);
         }
         _layers[layer] = null;
-        BytesLoaded += result.Sum(l => (l.Keys.NumberOfElements * l.Keys.ElementSize) + (l.Values.NumberOfElements * l.Values.ElementSize));
         return result;
     }
 
@@ -89,19 +103,19 @@ internal sealed class ChunkKvPrefetcher : IDisposable
             await previous.ConfigureAwait(false);
         }
         var loads = _sources.Select(s => s.LoadLayerAsync(layer, _cancel.Token)).ToArray();
+        ChunkKvLayer[] layers;
         try
         {
-            var layers = await Task.WhenAll(loads).ConfigureAwait(false);
+            layers = await Task.WhenAll(loads).ConfigureAwait(false);
             for (int i = 0; i < layers.Length; i++)
             {
                 long[] expected = [_sources[i].TokenCount, _kvHeads, _headDim];
-                if (!layers[i].Keys.shape.SequenceEqual(expected) || !layers[i].Values.shape.SequenceEqual(expected))
+                if (!layers[i].KeysShape.SequenceEqual(expected) || !layers[i].ValuesShape.SequenceEqual(expected))
                 {
                     throw new ChunkKvUnavailableException(
-                        $"chunk KV of layer {layer} has shapes [{string.Join(", ", layers[i].Keys.shape)}]/[{string.Join(", ", layers[i].Values.shape)}], expected [{string.Join(", ", expected)}]");
+                        $"chunk KV of layer {layer} has shapes [{string.Join(", ", layers[i].KeysShape)}]/[{string.Join(", ", layers[i].ValuesShape)}], expected [{string.Join(", ", expected)}]");
                 }
             }
-            return layers;
         }
         catch
         {
@@ -111,10 +125,39 @@ internal sealed class ChunkKvPrefetcher : IDisposable
             }
             throw;
         }
+        Interlocked.Add(ref _bytesLoaded, layers.Sum(l => l.Bytes));
+        if (_placement is null || !_placement.Places(layer))
+        {
+            return layers;
+        }
+        try
+        {
+            lock (_gate)
+            {
+                if (_closed)
+                {
+                    throw new OperationCanceledException($"chunk KV of layer {layer} arrived after the blend ended");
+                }
+                _placement.Place(layer, layers);
+            }
+        }
+        finally
+        {
+            foreach (var loaded in layers)
+            {
+                loaded.Dispose();
+            }
+        }
+        return [];
     }
 
     public void Dispose()
     {
+        lock (_gate)
+        {
+            // From here on no layer is placed: the blocks may already be recomputed (a fallback) or freed.
+            _closed = true;
+        }
         _cancel.Cancel();
         foreach (var task in _layers)
         {

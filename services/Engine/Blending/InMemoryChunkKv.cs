@@ -19,7 +19,7 @@ public sealed class InMemoryChunkKv : IChunkKvSource, IDisposable
             throw new ArgumentException("a chunk's KV needs at least one layer", nameof(layers));
         }
         _layers = [.. layers];
-        TokenCount = (int)_layers[0].Keys.shape[0];
+        TokenCount = (int)_layers[0].KeysShape[0];
         FirstPosition = firstPosition;
     }
 
@@ -33,7 +33,7 @@ public sealed class InMemoryChunkKv : IChunkKvSource, IDisposable
     public int LoadCount => Volatile.Read(ref _loads);
 
     /// <summary>Bytes of K plus V over all layers.</summary>
-    public long Bytes => _layers.Sum(l => (l.Keys.NumberOfElements * l.Keys.ElementSize) + (l.Values.NumberOfElements * l.Values.ElementSize));
+    public long Bytes => _layers.Sum(l => l.Bytes);
 
     /// <summary>The stored layer itself (not a copy; do not dispose).</summary>
     public ChunkKvLayer Layer(int layer) => _layers[layer];

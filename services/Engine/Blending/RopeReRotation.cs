@@ -43,6 +43,21 @@ public sealed class RopeReRotation
     /// </summary>
     public Tensor Rotate(Tensor keys, long delta)
     {
+        var (cos, signedSin) = Angles(delta);
+        using var scope = NewDisposeScope();
+        var x = keys.to(ScalarType.Float32);
+        var angles = new RotaryAngles(
+            tensor(cos, device: keys.device).view(1, 1, -1),
+            tensor(signedSin, device: keys.device).view(1, 1, -1));
+        return RotaryEmbedding.Apply(x, angles).to(keys.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// cos and signed sin [head_dim] of a rotation by <paramref name="delta"/>, laid out for
+    /// <see cref="RotaryEmbedding.Apply"/>: x * cos + roll(x, head_dim / 2) * signedSin.
+    /// </summary>
+    public (float[] Cos, float[] SignedSin) Angles(long delta)
+    {
         int half = _inverseFrequencies.Length;
         var cos = new float[2 * half];
         var signedSin = new float[2 * half];
@@ -54,11 +69,6 @@ public sealed class RopeReRotation
             signedSin[i] = -(float)Math.Sin(angle);
             signedSin[i + half] = (float)Math.Sin(angle);
         }
-        using var scope = NewDisposeScope();
-        var x = keys.to(ScalarType.Float32);
-        var angles = new RotaryAngles(
-            tensor(cos, device: keys.device).view(1, 1, -1),
-            tensor(signedSin, device: keys.device).view(1, 1, -1));
-        return RotaryEmbedding.Apply(x, angles).to(keys.dtype).MoveToOuterDisposeScope();
+        return (cos, signedSin);
     }
 }

@@ -89,7 +89,8 @@ public sealed partial class LlmEngine
             sequence.PrefixCacheableTokens = plan.FirstCachedPosition;
             using var loads = new ChunkKvPrefetcher(
                 plan.Sources, Model.Config.NumHiddenLayers, Cache.NumKvHeads, Cache.HeadDim,
-                layer => BlendedPrefill.NeedsLayer(plan, layer), plan.Spec.LoadTimeout);
+                layer => BlendedPrefill.NeedsLayer(plan, layer), plan.Spec.LoadTimeout,
+                ChunkKvPlacement.For(plan, Cache, _reRotation!, sequence.BlockTable, Model.Device));
             try
             {
                 (logits, int recomputedCached) = new BlendedPrefill(Model, Cache, _reRotation!, active.Adapter).Run(sequence.TokenIds, sequence.BlockTable, plan, loads, sink);
@@ -102,6 +103,8 @@ public sealed partial class LlmEngine
             {
                 var reason = e is TimeoutException ? BlendFallbackReason.LoadTimeout : BlendFallbackReason.ChunkUnavailable;
                 FallBack(active, reason, e.Message, loads.BytesLoaded);
+                // No late layer may land in the blocks the full prefill now writes.
+                loads.Dispose();
                 sequence.PrefixCacheableTokens = int.MaxValue;
                 logits = _runner.Execute([new RunnerChunk(sequence.TokenIds, 0, sequence.PromptLength, sequence.BlockTable, true, sink) { Adapter = active.Adapter }])!;
             }

@@ -20,19 +20,7 @@ public sealed class BlendConsistencyTests
         using var model = ModelLoader.CreateDummy(config, new EngineOptions { DummySeed = 5 });
         using var harness = new RunnerHarness(model, 64, 16);
         var chunks = new[] { Tokens(90, 30, 96), Tokens(91, 21, 96) };
-        var kvs = chunks.Select(c =>
-        {
-            int[] t = [Bos, .. c];
-            var b = harness.AllocateBlocks(t.Length);
-            using var s = NewDisposeScope();
-            harness.Runner.Execute([new RunnerChunk(t, 0, t.Length, b, false)]);
-            var layers = Enumerable.Range(0, config.NumHiddenLayers).Select(l =>
-            {
-                var (k, v) = harness.Cache.ExportLayer(l, b, t.Length);
-                return new ChunkKvLayer(k.narrow(0, 1, c.Length).clone().DetachFromDisposeScope(), v.narrow(0, 1, c.Length).clone().DetachFromDisposeScope());
-            }).ToArray();
-            return new InMemoryChunkKv(layers, 1);
-        }).ToArray();
+        var kvs = chunks.Select(c => RunnerChunkKv(harness, c)).ToArray();
         var (prompt, spec) = Rag(Tokens(92, 6, 96), [(chunks[0], kvs[0]), (chunks[1], kvs[1])], Tokens(93, 9, 96), ratio);
         var blocks = harness.AllocateBlocks(prompt.Length);
         var plan = BlendPlan.Create(spec, prompt.Length);

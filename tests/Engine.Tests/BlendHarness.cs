@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Platform.Engine.Blending;
 using Platform.Engine.Configuration;
+using Platform.Engine.Execution;
 using Platform.Engine.Loading;
 using Platform.Engine.Serving;
+using static TorchSharp.torch;
 
 namespace Platform.Engine.Tests;
 
@@ -48,6 +50,23 @@ internal static class BlendHarness
     }
 
     public static InMemoryChunkKv ChunkKv(LlmEngine engine, int[] chunk) => ChunkKvComputer.Compute(engine, chunk, Bos);
+
+    /// <summary>A chunk's KV from <c>[BOS] + chunk</c> prefilled on a bare model runner: the chunk's rows of every layer, as <paramref name="dtype"/>.</summary>
+    public static InMemoryChunkKv RunnerChunkKv(RunnerHarness harness, int[] chunk, ScalarType dtype = ScalarType.Float32)
+    {
+        int[] tokens = [Bos, .. chunk];
+        var blocks = harness.AllocateBlocks(tokens.Length);
+        using var scope = NewDisposeScope();
+        harness.Runner.Execute([new RunnerChunk(tokens, 0, tokens.Length, blocks, false)]);
+        var layers = Enumerable.Range(0, harness.Cache.NumLayers).Select(l =>
+        {
+            var (k, v) = harness.Cache.ExportLayer(l, blocks, tokens.Length);
+            return new ChunkKvLayer(
+                k.narrow(0, 1, chunk.Length).to(dtype).clone().DetachFromDisposeScope(),
+                v.narrow(0, 1, chunk.Length).to(dtype).clone().DetachFromDisposeScope());
+        }).ToArray();
+        return new InMemoryChunkKv(layers, 1);
+    }
 
     public static GenerationResult Generate(LlmEngine engine, string id, int[] prompt, int maxTokens, BlendSpec? blend = null) =>
         EngineHarness.Run(engine, EngineHarness.Greedy(id, prompt, maxTokens) with { Blend = blend, Sampling = Sampling.SamplingParams.Greedy(maxTokens) with { IgnoreEos = true } })[0];

@@ -37,7 +37,7 @@ public sealed class ChunkKvPlacementTests
         using var model = ModelLoader.CreateDummy(config, new EngineOptions { DummySeed = 5 });
         using var harness = new RunnerHarness(model, 96, 16);
         var chunks = new[] { Tokens(80, 30, 96), Tokens(81, 21, 96) };
-        var stored = chunks.Select(c => ChunkKv(harness, config, c, float16)).ToArray();
+        var stored = chunks.Select(c => RunnerChunkKv(harness, c, float16 ? ScalarType.Float16 : ScalarType.Float32)).ToArray();
         IChunkKvSource[] kvs = asBytes ? [.. stored.Select(s => new AsBytes(s))] : stored;
         // The first chunk twice: one source, two segments at different positions.
         var (prompt, spec) = Rag(Tokens(82, 6, 96), [(chunks[0], kvs[0]), (chunks[1], kvs[1]), (chunks[0], kvs[0])], Tokens(83, 9, 96), ratio);
@@ -97,7 +97,7 @@ public sealed class ChunkKvPlacementTests
         using var model = ModelLoader.CreateDummy(config, new EngineOptions { DummySeed = 5 });
         using var harness = new RunnerHarness(model, 32, 16);
         var chunk = Tokens(84, 20, 96);
-        using var kv = ChunkKv(harness, config, chunk, float16: false);
+        using var kv = RunnerChunkKv(harness, chunk);
         var (prompt, full) = Rag(Tokens(85, 4, 96), [(chunk, kv)], Tokens(86, 5, 96), 1.0);
         var (_, none) = Rag(Tokens(85, 4, 96), [(chunk, null)], Tokens(86, 5, 96), 0.15);
         var blocks = harness.AllocateBlocks(prompt.Length);
@@ -113,7 +113,7 @@ public sealed class ChunkKvPlacementTests
         using var model = ModelLoader.CreateDummy(config, new EngineOptions { DummySeed = 5 });
         using var harness = new RunnerHarness(model, 32, 16);
         var chunk = Tokens(87, 20, 96);
-        using var kv = ChunkKv(harness, config, chunk, float16: false);
+        using var kv = RunnerChunkKv(harness, chunk);
         var late = new LateLayer(kv, lateLayer: 2);
         var (prompt, spec) = Rag(Tokens(88, 4, 96), [(chunk, late)], Tokens(89, 5, 96), 0.0);
         var plan = BlendPlan.Create(spec, prompt.Length);
@@ -138,24 +138,6 @@ public sealed class ChunkKvPlacementTests
         Assert.True(placedKeys.narrow(0, first, chunk.Length).abs().sum().item<float>() > 0, "layer 1 was not placed");
         Assert.Equal(0f, lateKeys.abs().sum().item<float>());
         Assert.Equal(0f, lateValues.abs().sum().item<float>());
-    }
-
-    /// <summary>[BOS] + chunk prefilled on the runner; the chunk's rows of every layer, optionally stored as float16.</summary>
-    private static InMemoryChunkKv ChunkKv(RunnerHarness harness, ModelConfig config, int[] chunk, bool float16)
-    {
-        int[] tokens = [Bos, .. chunk];
-        var blocks = harness.AllocateBlocks(tokens.Length);
-        using var scope = NewDisposeScope();
-        harness.Runner.Execute([new RunnerChunk(tokens, 0, tokens.Length, blocks, false)]);
-        var dtype = float16 ? ScalarType.Float16 : ScalarType.Float32;
-        var layers = Enumerable.Range(0, config.NumHiddenLayers).Select(l =>
-        {
-            var (k, v) = harness.Cache.ExportLayer(l, blocks, tokens.Length);
-            return new ChunkKvLayer(
-                k.narrow(0, 1, chunk.Length).to(dtype).clone().DetachFromDisposeScope(),
-                v.narrow(0, 1, chunk.Length).to(dtype).clone().DetachFromDisposeScope());
-        }).ToArray();
-        return new InMemoryChunkKv(layers, 1);
     }
 
     /// <summary>Serves a chunk's layers as the bytes of their tensors, as a store does.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Platform.Engine.Configuration;
 using Platform.Engine.Loading;
 
@@ -6,7 +7,8 @@ namespace Platform.Benchmarks;
 /// <summary>
 /// A dummy Llama with real compute per token, written to a temporary directory as a Hugging Face checkpoint that
 /// service processes load: hidden 512, 8 layers, 8 KV heads, 2048 positions and the demo model's byte tokenizer
-/// (25M parameters; KV 32 KiB per token). Disposing deletes the directory.
+/// (25M parameters; KV 32 KiB per token). Disposing deletes the directory, and so does a SIGTERM or SIGINT that
+/// stops the benchmark (the signal then ends the process as it would have).
 /// </summary>
 public sealed class ComputeModel : IDisposable
 {
@@ -16,7 +18,13 @@ public sealed class ComputeModel : IDisposable
         MaxPositionEmbeddings = 2048,
     };
 
-    private ComputeModel(string directory) => Directory = directory;
+    private readonly PosixSignalRegistration[] _signals;
+
+    private ComputeModel(string directory)
+    {
+        Directory = directory;
+        _signals = [.. new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT }.Select(s => PosixSignalRegistration.Create(s, _ => Delete()))];
+    }
 
     public string Directory { get; }
 
@@ -28,5 +36,24 @@ public sealed class ComputeModel : IDisposable
         return new ComputeModel(directory);
     }
 
-    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+    public void Dispose()
+    {
+        foreach (var signal in _signals)
+        {
+            signal.Dispose();
+        }
+        Delete();
+    }
+
+    private void Delete()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Deleted already (a signal arrived while the benchmark was disposing it).
+        }
+    }
 }

@@ -9,11 +9,13 @@ public sealed class GatewayProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly Process _process;
+    private readonly KillOnExit _killOnExit;
     private readonly StringBuilder _output = new();
 
     private GatewayProcess(Process process, string baseUrl)
     {
         _process = process;
+        _killOnExit = new KillOnExit(process);
         BaseUrl = baseUrl;
     }
 
@@ -94,6 +96,7 @@ public sealed class GatewayProcess : IDisposable
         {
             // Already reaped.
         }
+        _killOnExit.Dispose();
         _process.Dispose();
     }
 

@@ -12,11 +12,13 @@ public sealed class RedisServer : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
     private readonly Process _process;
+    private readonly KillOnExit _killOnExit;
     private readonly StringBuilder _output = new();
 
     private RedisServer(Process process, int port)
     {
         _process = process;
+        _killOnExit = new KillOnExit(process);
         Port = port;
     }
 
@@ -95,6 +97,7 @@ public sealed class RedisServer : IDisposable
     public void Dispose()
     {
         Kill();
+        _killOnExit.Dispose();
         _process.Dispose();
     }
 

@@ -18,12 +18,14 @@ public sealed partial class ServiceProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly Process _process;
+    private readonly KillOnExit _killOnExit;
     private readonly StringBuilder _output = new();
 
     private ServiceProcess(string name, Process process, string address)
     {
         Name = name;
         _process = process;
+        _killOnExit = new KillOnExit(process);
         Address = address;
         Channel = GrpcChannel.ForAddress(address, GrpcChannels.Options());
     }
@@ -145,6 +147,7 @@ public sealed partial class ServiceProcess : IDisposable
             // Never started or already reaped.
         }
         Channel.Dispose();
+        _killOnExit.Dispose();
         _process.Dispose();
     }
 

@@ -39,10 +39,10 @@ public sealed partial class DecodeGrpcService(
             deadline.CancelAfter(left);
             wait = left < wait ? left : wait;
         }
-        Platform.Engine.Serving.RequestStream stream;
+        CommittedKv committed;
         try
         {
-            stream = await pending.SubscribeAsync(id, wait, deadline.Token).ConfigureAwait(false);
+            committed = await pending.SubscribeAsync(id, wait, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {
@@ -53,7 +53,7 @@ public sealed partial class DecodeGrpcService(
         bool finished = false;
         try
         {
-            finished = await TokenStreaming.WriteAllAsync(stream, responseStream, deadline.Token).ConfigureAwait(false);
+            finished = await TokenStreaming.WriteAllAsync(committed.Stream, responseStream, deadline.Token, committed.Timing).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {

@@ -155,7 +155,8 @@ public sealed partial class KvReceiver(
         return import;
     }
 
-    private async Task<RequestStream> ReceiveLayersAsync(
+    /// <summary>Writes the layers as they come; at the commit, the decoding request and the sender's prefill timing.</summary>
+    private async Task<CommittedKv> ReceiveLayersAsync(
         IAsyncStreamReader<KvTransferMessage> messages, ServerCallContext context, KvImport import, KvLayerAssembler assembler, int vocabSize)
     {
         while (true)
@@ -183,7 +184,7 @@ public sealed partial class KvReceiver(
                     {
                         throw Faults.Invalid($"the commit's first token is missing or outside the vocabulary [0, {vocabSize})");
                     }
-                    return import.Commit(token.ToEngine());
+                    return new CommittedKv(import.Commit(token.ToEngine()), message.Commit.Timing);
                 default:
                     throw Faults.Invalid($"unexpected {message.BodyCase} in the middle of a KV transfer");
             }

@@ -19,7 +19,7 @@ public sealed partial class PendingGenerations(EngineHost host, IOptions<DecodeO
     private TimeSpan Timeout => options.Value.KvArrivalTimeout;
 
     /// <summary>Waits for the request's KV to commit; fails with the transfer's status, or DEADLINE_EXCEEDED after <paramref name="timeout"/>.</summary>
-    public async Task<RequestStream> SubscribeAsync(string requestId, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<CommittedKv> SubscribeAsync(string requestId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd(requestId, _ => new Entry());
         if (Interlocked.Exchange(ref entry.Subscribed, 1) == 1)
@@ -46,7 +46,7 @@ public sealed partial class PendingGenerations(EngineHost host, IOptions<DecodeO
     }
 
     /// <summary>The request's KV is in and it is decoding. False when its subscriber already gave up: the caller cancels it.</summary>
-    public bool Publish(string requestId, RequestStream stream)
+    public bool Publish(string requestId, CommittedKv stream)
     {
         var entry = _entries.GetOrAdd(requestId, _ => new Entry());
         if (entry.Abandoned || !entry.Stream.TrySetResult(stream))
@@ -124,7 +124,7 @@ public sealed partial class PendingGenerations(EngineHost host, IOptions<DecodeO
 
     private sealed class Entry
     {
-        public readonly TaskCompletionSource<RequestStream> Stream = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource<CommittedKv> Stream = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Subscribed;
         public volatile bool Abandoned;
     }

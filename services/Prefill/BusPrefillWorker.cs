@@ -158,9 +158,10 @@ public sealed partial class BusPrefillWorker(
             {
                 try
                 {
+                    var waited = request.PublishedAt is { } published ? time.GetUtcNow() - published.ToDateTimeOffset() : TimeSpan.Zero;
                     reply = await sender.PrefillAsync(
                         new PrefillRequest { SchemaVersion = request.Spec.SchemaVersion, Spec = request.Spec, Decode = request.Decode },
-                        new BusCallContext(request.RequestId, callDeadline, stoppingToken)).ConfigureAwait(false);
+                        new BusCallContext(request.RequestId, callDeadline, stoppingToken), waited).ConfigureAwait(false);
                     break;
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Aborted && e.Status.Detail.Contains(DecodeBusyDetail, StringComparison.Ordinal)

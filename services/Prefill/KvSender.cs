@@ -33,7 +33,8 @@ public sealed partial class KvSender(
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    public async Task<PrefillReply> PrefillAsync(PrefillRequest request, ServerCallContext context)
+    /// <param name="waitedBefore">How long the request waited before it reached this sender (on the request bus); part of its queue time.</param>
+    public async Task<PrefillReply> PrefillAsync(PrefillRequest request, ServerCallContext context, TimeSpan waitedBefore = default)
     {
         var spec = request.Spec ?? throw Faults.Invalid("the prefill request has no generation spec");
         if (request.Decode is not { } target || (target.AppId.Length == 0 && target.Address.Length == 0))
@@ -75,7 +76,14 @@ public sealed partial class KvSender(
             var sent = await PumpAsync(sink, call.RequestStream, geometry.NumLayers, abort.Token).ConfigureAwait(false);
             var last = await final.WaitAsync(abort.Token).ConfigureAwait(false);
             var first = last.Token ?? throw Faults.Of(StatusCode.Internal, $"the prompt of '{spec.RequestId}' ended without a token: {last.Error}");
-            await call.RequestStream.WriteAsync(new KvTransferMessage { Commit = new KvCommit { FirstToken = first.ToWire() } }, abort.Token).ConfigureAwait(false);
+            var (queue, prefill) = PromptStep(sent, received);
+            var timing = new PrefillTiming
+            {
+                QueueSeconds = Math.Max(0, waitedBefore.TotalSeconds) + queue,
+                PrefillSeconds = prefill,
+                TransferTailSeconds = time.GetElapsedTime(sent.LastLayerAt).TotalSeconds,
+            };
+            await call.RequestStream.WriteAsync(new KvTransferMessage { Commit = new KvCommit { FirstToken = first.ToWire(), Timing = timing } }, abort.Token).ConfigureAwait(false);
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             var ack = await call.ResponseAsync.ConfigureAwait(false);
             long acked = time.GetTimestamp();
@@ -130,21 +138,29 @@ public sealed partial class KvSender(
         return sent;
     }
 
-    private PrefillReply Reply(KvTransferAck ack, SampledToken first, SentLayers sent, long received, long acked, Platform.Engine.Serving.Usage? usage)
+    /// <summary>
+    /// The step that completed the prompt and the wait before it, from the layer timestamps that bracket it (its
+    /// compute time), and the time since the request reached this sender.
+    /// </summary>
+    private (double Queue, double Prefill) PromptStep(SentLayers sent, long received)
     {
         int layers = host.Engine.Cache.NumLayers;
-        long firstAt = sent.FirstLayerAt!.Value;
-        // Layer timestamps bracket the step that completed the prompt: from them, its compute time and the wait before it.
-        double spread = time.GetElapsedTime(firstAt, sent.LastLayerAt).TotalSeconds;
-        double prefill = layers > 1 ? spread * layers / (layers - 1) : time.GetElapsedTime(received, sent.LastLayerAt).TotalSeconds;
+        double spread = time.GetElapsedTime(sent.FirstLayerAt!.Value, sent.LastLayerAt).TotalSeconds;
         double untilLast = time.GetElapsedTime(received, sent.LastLayerAt).TotalSeconds;
+        double prefill = layers > 1 ? spread * layers / (layers - 1) : untilLast;
+        return (Math.Max(0, untilLast - prefill), Math.Min(prefill, untilLast));
+    }
+
+    private PrefillReply Reply(KvTransferAck ack, SampledToken first, SentLayers sent, long received, long acked, Platform.Engine.Serving.Usage? usage)
+    {
+        var (queue, prefill) = PromptStep(sent, received);
         return new PrefillReply
         {
             Ack = ack,
             FirstToken = first,
-            QueueSeconds = Math.Max(0, untilLast - prefill),
-            PrefillSeconds = Math.Min(prefill, untilLast),
-            TransferSeconds = time.GetElapsedTime(firstAt, acked).TotalSeconds,
+            QueueSeconds = queue,
+            PrefillSeconds = prefill,
+            TransferSeconds = time.GetElapsedTime(sent.FirstLayerAt!.Value, acked).TotalSeconds,
             TransferTailSeconds = time.GetElapsedTime(sent.LastLayerAt, acked).TotalSeconds,
             TransferBytes = sent.Bytes,
             PromptTokens = usage?.PromptTokens ?? 0,

@@ -5,6 +5,7 @@ namespace Platform.RequestBus.Tests;
 /// <summary>
 /// Real processes on loopback: a poison request goes to the dead-letter topic, an expired one is not computed,
 /// and a backed-up bus answers 429; each client sees a clear OpenAI-shaped error, and the Gateway keeps serving.
+/// A request served through the bus reports its time to first token in parts, as a directly dispatched one does.
 /// </summary>
 public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<FailureFixture>
 {
@@ -83,6 +84,35 @@ public sealed class BusFailureTests(FailureFixture fixture) : IClassFixture<Fail
         }
         await Processes.WaitForLagAsync(lag => lag == 0, TimeSpan.FromSeconds(30));
         await AssertStillServesAsync();
+    }
+
+    [SkippableFact]
+    public async Task A_request_served_through_the_bus_records_its_time_to_first_token_in_parts()
+    {
+        Processes.Require();
+        await Processes.WaitForGatewayLagAsync(lag => lag == 0, TimeSpan.FromSeconds(30));
+        string[] parts = ["ttft_queue_seconds", "ttft_prefill_seconds", "ttft_kv_transfer_seconds", "ttft_first_decode_seconds"];
+        var before = Sample(await Processes.Gateway.Http.GetStringAsync("/metrics"), parts);
+        using (var response = await Http.CompleteAsync(Processes.Gateway.Http, "Once upon a time"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        var after = Sample(await Processes.Gateway.Http.GetStringAsync("/metrics"), parts);
+        foreach (var part in parts)
+        {
+            Assert.True(after[part].Count == before[part].Count + 1, $"{part}: {before[part].Count} -> {after[part].Count} observations");
+        }
+        // The prompt was computed (on the worker) in measurable time, and the worker's KV reached Decode after it.
+        Assert.True(after["ttft_prefill_seconds"].Sum > before["ttft_prefill_seconds"].Sum);
+    }
+
+    /// <summary>Each histogram's observation count and sum, over all its label sets.</summary>
+    private static Dictionary<string, (double Count, double Sum)> Sample(string exposition, string[] histograms)
+    {
+        double Total(string series) => exposition.Split('\n')
+            .Where(l => l.StartsWith(series, StringComparison.Ordinal) && (l.Length == series.Length || l[series.Length] is '{' or ' '))
+            .Sum(l => double.Parse(l[(l.LastIndexOf('}') is >= 0 and var end ? end + 1 : series.Length)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
+        return histograms.ToDictionary(h => h, h => (Total($"{h}_count"), Total($"{h}_sum")));
     }
 
     private async Task AssertStillServesAsync()

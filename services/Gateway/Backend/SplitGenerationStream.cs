@@ -68,19 +68,27 @@ internal sealed partial class SplitGenerationStream(
             return TokenEvents.Failed(requestId, $"the decode instance failed mid-stream ({e.StatusCode}): {e.Status.Detail}");
         }
         var wire = call.ResponseStream.Current;
-        if (!_sawToken && wire.Token is not null && prefill is not null)
+        if (!_sawToken && wire.Token is not null)
         {
             _sawToken = true;
-            RecordTimeToFirstTokenParts(prefill);
+            // Direct dispatch has the prefill reply; through the request bus the decode side hands on the sender's timing.
+            if (prefill is not null)
+            {
+                RecordTimeToFirstTokenParts(prefill.QueueSeconds, prefill.PrefillSeconds, prefill.TransferTailSeconds);
+            }
+            else if (wire.PrefillTiming is { } timing)
+            {
+                RecordTimeToFirstTokenParts(timing.QueueSeconds, timing.PrefillSeconds, timing.TransferTailSeconds);
+            }
         }
         return TokenEvents.ToEngine(wire, requestId, prefill?.CachedPromptTokens ?? 0);
     }
 
-    private void RecordTimeToFirstTokenParts(PrefillReply prefill)
+    private void RecordTimeToFirstTokenParts(double queue, double prefillSeconds, double transferTail)
     {
         double ttft = time.GetElapsedTime(started).TotalSeconds;
-        double rest = Math.Max(0, ttft - prefill.QueueSeconds - prefill.PrefillSeconds - prefill.TransferTailSeconds);
-        metrics.RecordTimeToFirstTokenParts(prefill.QueueSeconds, prefill.PrefillSeconds, prefill.TransferTailSeconds, rest);
+        double rest = Math.Max(0, ttft - queue - prefillSeconds - transferTail);
+        metrics.RecordTimeToFirstTokenParts(queue, prefillSeconds, transferTail, rest);
     }
 
     /// <summary>Tells the decode instance to drop the request, then cancels the call (which alone would also free it there).</summary>

@@ -8,12 +8,22 @@ namespace Platform.PhaseSplit.Hosting;
 /// <summary>An engine request's events onto a gRPC token stream: Decode's <c>Generate</c> and both services' <c>GenerateColocated</c>.</summary>
 public static class TokenStreaming
 {
-    /// <summary>Writes events until the final one; false when the stream ended without it.</summary>
-    public static async Task<bool> WriteAllAsync(RequestStream stream, IServerStreamWriter<TokenEvent> writer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes events until the final one; false when the stream ended without it. <paramref name="prefillTiming"/>
+    /// goes with the first event that carries a token.
+    /// </summary>
+    public static async Task<bool> WriteAllAsync(
+        RequestStream stream, IServerStreamWriter<TokenEvent> writer, CancellationToken cancellationToken, PrefillTiming? prefillTiming = null)
     {
         await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            await writer.WriteAsync(e.ToWire(), cancellationToken).ConfigureAwait(false);
+            var wire = e.ToWire();
+            if (prefillTiming is not null && wire.Token is not null)
+            {
+                wire.PrefillTiming = prefillTiming;
+                prefillTiming = null;
+            }
+            await writer.WriteAsync(wire, cancellationToken).ConfigureAwait(false);
             if (e.IsFinal)
             {
                 return true;

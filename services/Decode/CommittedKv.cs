@@ -4,7 +4,7 @@ using Platform.Engine.Serving;
 namespace Platform.Decode;
 
 /// <summary>
-/// A request whose KV committed: its decoding stream, and where its prompt's time went on the sender's side
-/// (null from a sender that did not say), handed to the subscriber with the first token.
+/// A request whose KV committed: its decoding stream, and what its sender reported (where the prompt's time
+/// went, the tokens it reused; null from a sender that did not say), handed to the subscriber with the first token.
 /// </summary>
-public sealed record CommittedKv(RequestStream Stream, PrefillTiming? Timing);
+public sealed record CommittedKv(RequestStream Stream, PrefillReport? Report);

@@ -53,7 +53,7 @@ public sealed partial class DecodeGrpcService(
         bool finished = false;
         try
         {
-            finished = await TokenStreaming.WriteAllAsync(committed.Stream, responseStream, deadline.Token, committed.Timing).ConfigureAwait(false);
+            finished = await TokenStreaming.WriteAllAsync(committed.Stream, responseStream, deadline.Token, committed.Report).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {

@@ -155,7 +155,7 @@ public sealed partial class KvReceiver(
         return import;
     }
 
-    /// <summary>Writes the layers as they come; at the commit, the decoding request and the sender's prefill timing.</summary>
+    /// <summary>Writes the layers as they come; at the commit, the decoding request and the sender's report.</summary>
     private async Task<CommittedKv> ReceiveLayersAsync(
         IAsyncStreamReader<KvTransferMessage> messages, ServerCallContext context, KvImport import, KvLayerAssembler assembler, int vocabSize)
     {
@@ -184,7 +184,7 @@ public sealed partial class KvReceiver(
                     {
                         throw Faults.Invalid($"the commit's first token is missing or outside the vocabulary [0, {vocabSize})");
                     }
-                    return new CommittedKv(import.Commit(token.ToEngine()), message.Commit.Timing);
+                    return new CommittedKv(import.Commit(token.ToEngine()), message.Commit.Report);
                 default:
                     throw Faults.Invalid($"unexpected {message.BodyCase} in the middle of a KV transfer");
             }

@@ -77,13 +77,14 @@ public sealed partial class KvSender(
             var last = await final.WaitAsync(abort.Token).ConfigureAwait(false);
             var first = last.Token ?? throw Faults.Of(StatusCode.Internal, $"the prompt of '{spec.RequestId}' ended without a token: {last.Error}");
             var (queue, prefill) = PromptStep(sent, received);
-            var timing = new PrefillTiming
+            var report = new PrefillReport
             {
                 QueueSeconds = Math.Max(0, waitedBefore.TotalSeconds) + queue,
                 PrefillSeconds = prefill,
                 TransferTailSeconds = time.GetElapsedTime(sent.LastLayerAt).TotalSeconds,
+                CachedPromptTokens = last.Usage?.CachedPromptTokens ?? 0,
             };
-            await call.RequestStream.WriteAsync(new KvTransferMessage { Commit = new KvCommit { FirstToken = first.ToWire(), Timing = timing } }, abort.Token).ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(new KvTransferMessage { Commit = new KvCommit { FirstToken = first.ToWire(), Report = report } }, abort.Token).ConfigureAwait(false);
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             var ack = await call.ResponseAsync.ConfigureAwait(false);
             long acked = time.GetTimestamp();

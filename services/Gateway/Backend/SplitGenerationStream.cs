@@ -28,6 +28,8 @@ internal sealed partial class SplitGenerationStream(
     private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(5);
     private int _ended;
     private bool _sawToken;
+    /// <summary>Reused prompt tokens the prefill side reported with the KV (through the request bus; direct dispatch has the reply).</summary>
+    private int _cachedPromptTokens;
 
     public string RequestId => requestId;
 
@@ -76,12 +78,13 @@ internal sealed partial class SplitGenerationStream(
             {
                 RecordTimeToFirstTokenParts(prefill.QueueSeconds, prefill.PrefillSeconds, prefill.TransferTailSeconds);
             }
-            else if (wire.PrefillTiming is { } timing)
+            else if (wire.PrefillReport is { } report)
             {
-                RecordTimeToFirstTokenParts(timing.QueueSeconds, timing.PrefillSeconds, timing.TransferTailSeconds);
+                RecordTimeToFirstTokenParts(report.QueueSeconds, report.PrefillSeconds, report.TransferTailSeconds);
+                _cachedPromptTokens = report.CachedPromptTokens;
             }
         }
-        return TokenEvents.ToEngine(wire, requestId, prefill?.CachedPromptTokens ?? 0);
+        return TokenEvents.ToEngine(wire, requestId, prefill?.CachedPromptTokens ?? _cachedPromptTokens);
     }
 
     private void RecordTimeToFirstTokenParts(double queue, double prefillSeconds, double transferTail)

@@ -9,19 +9,19 @@ namespace Platform.PhaseSplit.Hosting;
 public static class TokenStreaming
 {
     /// <summary>
-    /// Writes events until the final one; false when the stream ended without it. <paramref name="prefillTiming"/>
+    /// Writes events until the final one; false when the stream ended without it. <paramref name="prefillReport"/>
     /// goes with the first event that carries a token.
     /// </summary>
     public static async Task<bool> WriteAllAsync(
-        RequestStream stream, IServerStreamWriter<TokenEvent> writer, CancellationToken cancellationToken, PrefillTiming? prefillTiming = null)
+        RequestStream stream, IServerStreamWriter<TokenEvent> writer, CancellationToken cancellationToken, PrefillReport? prefillReport = null)
     {
         await foreach (var e in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             var wire = e.ToWire();
-            if (prefillTiming is not null && wire.Token is not null)
+            if (prefillReport is not null && wire.Token is not null)
             {
-                wire.PrefillTiming = prefillTiming;
-                prefillTiming = null;
+                wire.PrefillReport = prefillReport;
+                prefillReport = null;
             }
             await writer.WriteAsync(wire, cancellationToken).ConfigureAwait(false);
             if (e.IsFinal)

@@ -1,6 +1,5 @@
 using Platform.Engine.Blending;
 using Platform.Engine.Configuration;
-using Platform.Engine.Execution;
 using Platform.Engine.Loading;
 using static Platform.Engine.Tests.BlendHarness;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using Platform.Engine.Configuration;
 using Platform.Engine.Loading;
+using Platform.TestSupport;
 
 namespace Platform.Benchmarks;
 
@@ -18,12 +18,12 @@ public sealed class ComputeModel : IDisposable
         MaxPositionEmbeddings = 2048,
     };
 
-    private readonly PosixSignalRegistration[] _signals;
+    private readonly ExitCleanup _onExit;
 
     private ComputeModel(string directory)
     {
         Directory = directory;
-        _signals = [.. new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT }.Select(s => PosixSignalRegistration.Create(s, _ => Delete()))];
+        _onExit = new ExitCleanup(Delete);
     }
 
     public string Directory { get; }
@@ -38,10 +38,7 @@ public sealed class ComputeModel : IDisposable
 
     public void Dispose()
     {
-        foreach (var signal in _signals)
-        {
-            signal.Dispose();
-        }
+        _onExit.Dispose();
         Delete();
     }
 

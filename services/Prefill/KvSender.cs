@@ -88,7 +88,7 @@ public sealed partial class KvSender(
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             var ack = await call.ResponseAsync.ConfigureAwait(false);
             long acked = time.GetTimestamp();
-            var reply = Reply(ack, first.ToWire(), sent, received, acked, last.Usage);
+            var reply = Reply(ack, first.ToWire(), sent, (queue, prefill), acked, last.Usage);
             metrics.Record("send", "ok", reply.TransferSeconds, sent.Bytes);
             LogSent(logger, spec.RequestId, target.AppId.Length > 0 ? target.AppId : target.Address, sent.Bytes, reply.PrefillSeconds, reply.TransferTailSeconds);
             return reply;
@@ -152,15 +152,15 @@ public sealed partial class KvSender(
         return (Math.Max(0, untilLast - prefill), Math.Min(prefill, untilLast));
     }
 
-    private PrefillReply Reply(KvTransferAck ack, SampledToken first, SentLayers sent, long received, long acked, Platform.Engine.Serving.Usage? usage)
+    private PrefillReply Reply(
+        KvTransferAck ack, SampledToken first, SentLayers sent, (double Queue, double Prefill) step, long acked, Platform.Engine.Serving.Usage? usage)
     {
-        var (queue, prefill) = PromptStep(sent, received);
         return new PrefillReply
         {
             Ack = ack,
             FirstToken = first,
-            QueueSeconds = queue,
-            PrefillSeconds = prefill,
+            QueueSeconds = step.Queue,
+            PrefillSeconds = step.Prefill,
             TransferSeconds = time.GetElapsedTime(sent.FirstLayerAt!.Value, acked).TotalSeconds,
             TransferTailSeconds = time.GetElapsedTime(sent.LastLayerAt, acked).TotalSeconds,
             TransferBytes = sent.Bytes,

@@ -5,8 +5,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export CONFIGURATION=${CONFIGURATION:-Release}
-# helm from infra/install-helm.sh, for the chart tests.
-export PATH="$root/.tools/bin:$PATH"
 bash infra/setup.sh
 
 log=$(mktemp)

@@ -50,6 +50,10 @@ internal sealed class BlendedPrefill
     /// <summary>The chunk layers the blend reads: with r &gt; 0 layer 0 is recomputed for every token and never read.</summary>
     public static bool NeedsLayer(BlendPlan plan, int layer) => plan.Spec.RecomputeRatio == 0 || layer >= CheckLayer;
 
+    /// <summary>Whether <paramref name="layer"/> is where the blend selects the tokens it goes on computing (0 &lt; r &lt; 1, something cached).</summary>
+    public static bool SelectsAt(BlendPlan plan, int layer) =>
+        layer == CheckLayer && plan.Spec.RecomputeRatio is > 0 and < 1 && plan.NumCached > 0;
+
     /// <summary>
     /// Runs the blend; returns float32 logits [1, vocab] of the last prompt token (in the caller's scope) and
     /// the number of cached tokens recomputed. Throws <see cref="ChunkKvUnavailableException"/> or
@@ -85,7 +89,7 @@ internal sealed class BlendedPrefill
         {
             for (int layer = 0; layer < numLayers; layer++)
             {
-                if (layer == CheckLayer && ratio > 0 && ratio < 1 && plan.NumCached > 0)
+                if (SelectsAt(plan, layer))
                 {
                     // Every token's fresh K/V at the check layer (what a full pass would write), the selection from its
                     // V, then attention and MLP for the selected tokens only: the other tokens' outputs of this layer

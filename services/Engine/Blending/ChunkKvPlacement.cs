@@ -54,8 +54,7 @@ internal sealed unsafe class ChunkKvPlacement
     /// Whether <paramref name="layer"/> is placed on arrival: every layer the blend reads, except the check layer of a
     /// blend that selects (it compares the stored V with fresh V and writes every token's fresh K/V itself).
     /// </summary>
-    public bool Places(int layer) =>
-        BlendedPrefill.NeedsLayer(_plan, layer) && !(layer == BlendedPrefill.CheckLayer && _plan.Spec.RecomputeRatio > 0);
+    public bool Places(int layer) => BlendedPrefill.NeedsLayer(_plan, layer) && !BlendedPrefill.SelectsAt(_plan, layer);
 
     /// <summary>Writes one layer of every chunk (in the order of the plan's sources) into the cached tokens' slots.</summary>
     public void Place(int layer, IReadOnlyList<ChunkKvLayer> layers)

@@ -41,6 +41,12 @@ internal sealed unsafe class ChunkKvPlacement
             return null;
         }
         var allSlots = cache.SlotsOf(blockTable, 0, plan.PromptLength);
+        long capacity = (long)cache.NumBlocks * cache.BlockSize;
+        if (allSlots.FirstOrDefault(s => (ulong)s >= (ulong)capacity, -1) is >= 0 and var outside)
+        {
+            // Checked once here: the placement writes through raw pointers.
+            throw new InvalidOperationException($"cache slot {outside} is outside the cache's {capacity} slots");
+        }
         var segments = plan.CachedSegments.Select(segment =>
         {
             var chunk = segment.Cached!;
@@ -61,7 +67,6 @@ internal sealed unsafe class ChunkKvPlacement
     {
         var keys = _cache.Keys(layer);
         var values = _cache.Values(layer);
-        long capacity = keys.shape[0];
         int rowSize = _cache.NumKvHeads * _cache.HeadDim;
         float* keyBase = TensorAddress.Of<float>(keys);
         float* valueBase = TensorAddress.Of<float>(values);
@@ -75,26 +80,22 @@ internal sealed unsafe class ChunkKvPlacement
                 using var keyPin = keyBytes.Pin();
                 using var valuePin = valueBytes.Pin();
                 CheckElements(layer, keyBytes.Length / sizeof(float), valueBytes.Length / sizeof(float), elements);
-                PlaceSegment(segment, (float*)keyPin.Pointer, (float*)valuePin.Pointer, keyBase, valueBase, capacity, rowSize);
+                PlaceSegment(segment, (float*)keyPin.Pointer, (float*)valuePin.Pointer, keyBase, valueBase, rowSize);
                 continue;
             }
             using var scope = NewDisposeScope();
             var storedKeys = AsFloat32(stored.Keys);
             var storedValues = AsFloat32(stored.Values);
             CheckElements(layer, storedKeys.NumberOfElements, storedValues.NumberOfElements, elements);
-            PlaceSegment(segment, TensorAddress.Of<float>(storedKeys), TensorAddress.Of<float>(storedValues), keyBase, valueBase, capacity, rowSize);
+            PlaceSegment(segment, TensorAddress.Of<float>(storedKeys), TensorAddress.Of<float>(storedValues), keyBase, valueBase, rowSize);
         }
     }
 
-    private void PlaceSegment(Segment segment, float* sourceKeys, float* sourceValues, float* keyBase, float* valueBase, long capacity, int rowSize)
+    private void PlaceSegment(Segment segment, float* sourceKeys, float* sourceValues, float* keyBase, float* valueBase, int rowSize)
     {
         for (int t = 0; t < segment.Slots.Length; t++)
         {
             long slot = segment.Slots[t];
-            if ((ulong)slot >= (ulong)capacity)
-            {
-                throw new InvalidOperationException($"cache slot {slot} is outside the cache's {capacity} slots");
-            }
             long row = (long)t * rowSize;
             for (int head = 0; head < _cache.NumKvHeads; head++)
             {

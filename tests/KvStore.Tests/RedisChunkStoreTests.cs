@@ -16,9 +16,12 @@ public sealed class RedisChunkStoreTests
 {
     private static readonly ModelIdentity Model = new("model", "tokenizer", "float32");
 
-    internal static RedisChunkStore Store(string connectionString, TimeSpan? readTimeout = null)
+    internal static RedisChunkStore Store(string connectionString, TimeSpan? readTimeout = null, bool directReads = true)
     {
-        var options = new ChunkStoreOptions { ReadTimeout = readTimeout ?? TimeSpan.FromSeconds(1), WriteTimeout = TimeSpan.FromSeconds(2) };
+        var options = new ChunkStoreOptions
+        {
+            ReadTimeout = readTimeout ?? TimeSpan.FromSeconds(1), WriteTimeout = TimeSpan.FromSeconds(2), DirectReads = directReads,
+        };
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         return new RedisChunkStore(new RedisConnection(connectionString, options), Options.Create(options), new ChunkStoreMetrics(meters),
             TimeProvider.System, NullLogger<RedisChunkStore>.Instance);

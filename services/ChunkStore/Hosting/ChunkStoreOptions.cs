@@ -17,6 +17,14 @@ public sealed class ChunkStoreOptions
     /// <summary>Longest wait for one Redis read (a header probe, one layer) before the chunk counts as unavailable.</summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Read chunk values (header probes, layers) over connections of the store's own, straight into pooled buffers,
+    /// instead of through the multiplexer, which costs two to four times the CPU per byte; the multiplexer is still
+    /// used for everything else, and for reads where the connection string names several servers or a Sentinel
+    /// service, or where a cluster redirects a read.
+    /// </summary>
+    public bool DirectReads { get; set; } = true;
+
     /// <summary>Longest wait for storing one chunk.</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -34,20 +34,24 @@ public sealed class RedisChunkKvSource(RedisChunkStore store, StoredChunk chunk)
         var payload = await store.ReadAsync("layer", redisKey, entry.Offset, entry.Length, cancellationToken).ConfigureAwait(false);
         try
         {
-            ChunkKvFormat.CheckLayer(header, layer, payload, chunk.Key.Id);
+            ChunkKvFormat.CheckLayer(header, layer, payload.Span, chunk.Key.Id);
+            return ToLayer(header, payload.Memory, owner: payload);
         }
         catch (ChunkKvUnavailableException e)
         {
+            payload.Dispose();
             store.RecordCorrupt("layer", redisKey, e.Message);
             throw;
         }
-        return ToLayer(header, payload);
     }
 
-    /// <summary>K and V of one layer's checked payload, [tokens, kv_heads, head_dim] each, over the payload's bytes.</summary>
-    public static ChunkKvLayer ToLayer(ChunkKvHeader header, ReadOnlyMemory<byte> payload)
+    /// <summary>
+    /// K and V of one layer's checked payload, [tokens, kv_heads, head_dim] each, over the payload's bytes;
+    /// <paramref name="owner"/> (the payload's buffer) is disposed with the layer.
+    /// </summary>
+    public static ChunkKvLayer ToLayer(ChunkKvHeader header, ReadOnlyMemory<byte> payload, IDisposable? owner = null)
     {
         int bytes = header.TensorBytes;
-        return ChunkKvLayer.FromBytes(payload[..bytes], payload[bytes..], header.DType, [header.TokenCount, header.NumKvHeads, header.HeadDim]);
+        return ChunkKvLayer.FromBytes(payload[..bytes], payload[bytes..], header.DType, [header.TokenCount, header.NumKvHeads, header.HeadDim], owner);
     }
 }

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.ChunkStore.Format;
@@ -21,6 +22,7 @@ public sealed partial class RedisChunkStore(
     TimeProvider time,
     ILogger<RedisChunkStore> logger)
 {
+    private volatile bool _redirected;
     private long _usedMemory;
     private long _usedMemoryCheckedAt = long.MinValue;
 
@@ -28,29 +30,36 @@ public sealed partial class RedisChunkStore(
 
     public ChunkStoreMetrics Metrics => metrics;
 
+    internal RedisConnection Connection => connection;
+
     /// <summary>The chunk's header, or null when the tenant has no such chunk; throws when the store cannot answer.</summary>
     public async Task<StoredChunk?> FindAsync(TenantNamespace ns, ChunkKey key, CancellationToken cancellationToken)
     {
         string redisKey = ns.RedisKey(key);
         var probe = await ReadAsync("header", redisKey, 0, ChunkKvFormat.HeaderProbeBytes, cancellationToken).ConfigureAwait(false);
-        if (probe.Length == 0)
-        {
-            return null;
-        }
         try
         {
-            int length = ChunkKvFormat.ReadHeaderLength(probe, key.Id);
+            if (probe.Length == 0)
+            {
+                return null;
+            }
+            int length = ChunkKvFormat.ReadHeaderLength(probe.Span, key.Id);
             if (length > probe.Length)
             {
+                probe.Dispose();
                 probe = await ReadAsync("header", redisKey, 0, length, cancellationToken).ConfigureAwait(false);
             }
-            return new StoredChunk(ns, key, ChunkKvFormat.ReadHeader(probe, key.Id));
+            return new StoredChunk(ns, key, ChunkKvFormat.ReadHeader(probe.Span, key.Id));
         }
         catch (ChunkKvUnavailableException e)
         {
             metrics.RecordFailure("header", "corrupt");
             LogCorrupt(logger, redisKey, e.Message);
             throw;
+        }
+        finally
+        {
+            probe.Dispose();
         }
     }
 
@@ -129,8 +138,11 @@ public sealed partial class RedisChunkStore(
         return outcome;
     }
 
-    /// <summary>Bytes [start, start + length) of a value; shorter (or empty) when the value is shorter (or gone).</summary>
-    internal async Task<byte[]> ReadAsync(string operation, string redisKey, long start, int length, CancellationToken cancellationToken)
+    /// <summary>
+    /// Bytes [start, start + length) of a value, fewer (or none) when the value is shorter (or gone), read directly
+    /// (<see cref="RedisConnection.RangeReader"/>) or through the multiplexer; the caller disposes them.
+    /// </summary>
+    internal async Task<RentedBytes> ReadAsync(string operation, string redisKey, long start, int length, CancellationToken cancellationToken)
     {
         if (!connection.IsConfigured)
         {
@@ -138,9 +150,9 @@ public sealed partial class RedisChunkStore(
         }
         try
         {
-            var value = await connection.Database.StringGetRangeAsync(redisKey, start, start + length - 1)
-                .WaitAsync(options.Value.ReadTimeout, cancellationToken).ConfigureAwait(false);
-            var bytes = (byte[]?)value ?? [];
+            var bytes = connection.RangeReader is { } reader && !_redirected
+                ? await ReadDirectAsync(reader, redisKey, start, length, cancellationToken).ConfigureAwait(false)
+                : await ReadThroughMultiplexerAsync(redisKey, start, length, cancellationToken).ConfigureAwait(false);
             metrics.RecordBytesLoaded(bytes.Length);
             return bytes;
         }
@@ -149,6 +161,34 @@ public sealed partial class RedisChunkStore(
             metrics.RecordFailure(operation, Reason(e));
             throw new ChunkKvUnavailableException($"the chunk store could not read {redisKey} ({Reason(e)}): {e.Message}", e);
         }
+    }
+
+    private async Task<RentedBytes> ReadDirectAsync(RedisRangeReader reader, string redisKey, long start, int length, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.ReadTimeout);
+        try
+        {
+            return await reader.ReadAsync(redisKey, start, length, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no reply within {options.Value.ReadTimeout.TotalMilliseconds:F0} ms", e);
+        }
+        catch (RespErrorException e) when (e.IsRedirect)
+        {
+            // A cluster: only the multiplexer knows where each key lives.
+            _redirected = true;
+            LogRedirected(logger, e.Message);
+            return await ReadThroughMultiplexerAsync(redisKey, start, length, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RentedBytes> ReadThroughMultiplexerAsync(string redisKey, long start, int length, CancellationToken cancellationToken)
+    {
+        var value = await connection.Database.StringGetRangeAsync(redisKey, start, start + length - 1)
+            .WaitAsync(options.Value.ReadTimeout, cancellationToken).ConfigureAwait(false);
+        return RentedBytes.Of((byte[]?)value ?? []);
     }
 
     internal void RecordCorrupt(string operation, string redisKey, string message)
@@ -172,17 +212,21 @@ public sealed partial class RedisChunkStore(
         return used;
     }
 
-    private static bool IsStoreFailure(Exception e) => e is RedisException or TimeoutException or InvalidOperationException;
+    private static bool IsStoreFailure(Exception e) =>
+        e is RedisException or TimeoutException or InvalidOperationException or IOException or SocketException or RespErrorException;
 
     private static string Reason(Exception e) => e switch
     {
         TimeoutException or RedisTimeoutException => "timeout",
-        RedisConnectionException => "down",
+        RedisConnectionException or IOException or SocketException => "down",
         _ => "error",
     };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stored chunk {RedisKey} is unusable: {Reason}")]
     private static partial void LogCorrupt(ILogger logger, string redisKey, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis redirected a chunk read ({Redirect}): chunk values are read through the multiplexer from now on")]
+    private static partial void LogRedirected(ILogger logger, string redirect);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storing chunk {RedisKey} failed: {Reason}")]
     private static partial void LogStoreFailed(ILogger logger, string redisKey, string reason);

@@ -7,7 +7,8 @@ namespace Platform.ChunkStore.Redis;
 
 /// <summary>
 /// The process's one Redis multiplexer (<c>ConnectionStrings:redis</c>), connected on first use and without
-/// failing when Redis is down (abortConnect=false): commands then fail fast and the callers fall back.
+/// failing when Redis is down (abortConnect=false): commands then fail fast and the callers fall back; and, for
+/// the bulk reads of chunk KV, a <see cref="RedisRangeReader"/> to the same server.
 /// </summary>
 public sealed class RedisConnection : IDisposable
 {
@@ -30,10 +31,21 @@ public sealed class RedisConnection : IDisposable
         config.ConnectTimeout = Math.Min(config.ConnectTimeout, 5000);
         config.ClientName ??= "platform-chunkstore";
         _multiplexer = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(config));
+        if (options.DirectReads && RedisEndpoint.From(config) is { } endpoint)
+        {
+            RangeReader = new RedisRangeReader(endpoint);
+        }
     }
 
     /// <summary>False where no Redis is configured: RAG requests then run as full prefills.</summary>
     public bool IsConfigured => _multiplexer is not null;
+
+    /// <summary>
+    /// Reads value ranges over connections of its own; null where Redis is not configured, where
+    /// <see cref="ChunkStoreOptions.DirectReads"/> is off, or where the connection string names several servers
+    /// or a Sentinel service (the multiplexer's routing is needed there).
+    /// </summary>
+    public RedisRangeReader? RangeReader { get; }
 
     public IDatabase Database => (_multiplexer ?? throw new InvalidOperationException("ConnectionStrings:redis is not configured")).Value.GetDatabase();
 
@@ -41,6 +53,7 @@ public sealed class RedisConnection : IDisposable
 
     public void Dispose()
     {
+        RangeReader?.Dispose();
         if (_multiplexer is { IsValueCreated: true })
         {
             _multiplexer.Value.Dispose();

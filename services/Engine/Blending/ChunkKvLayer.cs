@@ -14,6 +14,7 @@ public sealed class ChunkKvLayer : IDisposable
 {
     private readonly ReadOnlyMemory<byte> _keyBytes;
     private readonly ReadOnlyMemory<byte> _valueBytes;
+    private IDisposable? _owner;
     private Tensor? _keys;
     private Tensor? _values;
 
@@ -28,10 +29,11 @@ public sealed class ChunkKvLayer : IDisposable
         Bytes = (keys.NumberOfElements * keys.ElementSize) + (values.NumberOfElements * values.ElementSize);
     }
 
-    private ChunkKvLayer(ReadOnlyMemory<byte> keys, ReadOnlyMemory<byte> values, ScalarType dtype, long[] shape)
+    private ChunkKvLayer(ReadOnlyMemory<byte> keys, ReadOnlyMemory<byte> values, ScalarType dtype, long[] shape, IDisposable? owner)
     {
         _keyBytes = keys;
         _valueBytes = values;
+        _owner = owner;
         KeysShape = shape;
         ValuesShape = shape;
         DType = dtype;
@@ -40,9 +42,10 @@ public sealed class ChunkKvLayer : IDisposable
 
     /// <summary>
     /// A layer over the bytes of K and V of <paramref name="shape"/> (not copied: they must not change while the
-    /// layer lives). Throws <see cref="ChunkKvUnavailableException"/> when a length does not match the shape.
+    /// layer lives), whose <paramref name="owner"/> (a pooled buffer holding them) the layer disposes with itself.
+    /// Throws <see cref="ChunkKvUnavailableException"/> when a length does not match the shape.
     /// </summary>
-    public static ChunkKvLayer FromBytes(ReadOnlyMemory<byte> keys, ReadOnlyMemory<byte> values, ScalarType dtype, long[] shape)
+    public static ChunkKvLayer FromBytes(ReadOnlyMemory<byte> keys, ReadOnlyMemory<byte> values, ScalarType dtype, long[] shape, IDisposable? owner = null)
     {
         long expected = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype);
         if (keys.Length != expected || values.Length != expected)
@@ -50,7 +53,7 @@ public sealed class ChunkKvLayer : IDisposable
             throw new ChunkKvUnavailableException(
                 $"chunk KV bytes {keys.Length}/{values.Length} do not match [{string.Join(", ", shape)}] of {dtype} ({expected} bytes each)");
         }
-        return new ChunkKvLayer(keys, values, dtype, shape);
+        return new ChunkKvLayer(keys, values, dtype, shape, owner);
     }
 
     public long[] KeysShape { get; }
@@ -74,10 +77,12 @@ public sealed class ChunkKvLayer : IDisposable
         return fromBytes;
     }
 
+    /// <summary>Frees the tensors and gives the bytes back to their owner; the bytes must not be read after it.</summary>
     public void Dispose()
     {
         _keys?.Dispose();
         _values?.Dispose();
+        Interlocked.Exchange(ref _owner, null)?.Dispose();
     }
 
     private Tensor ToTensor(ReadOnlyMemory<byte> bytes, long[] shape)

@@ -1,0 +1,158 @@
+using Platform.ChunkStore.Hosting;
+using Platform.ChunkStore.Keys;
+using Platform.ChunkStore.Redis;
+using Platform.Engine.Blending;
+using StackExchange.Redis;
+
+namespace Platform.KvStore.Tests;
+
+/// <summary>The chunk store's own GETRANGE connections against a real redis-server, checked against the multiplexer's reads.</summary>
+public sealed class RedisRangeReaderTests
+{
+    private static RedisConnection Connect(string connectionString, bool directReads = true) =>
+        new(connectionString, new ChunkStoreOptions { DirectReads = directReads });
+
+    [SkippableFact]
+    public async Task ReadsTheSameBytesAsTheMultiplexer()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = Connect(redis.ConnectionString);
+        var value = new byte[(3 << 20) + 17];
+        new Random(3).NextBytes(value);
+        var db = connection.Database;
+        await db.StringSetAsync("v", value);
+        var reader = connection.RangeReader!;
+        // Within the first read of a reply, across it, megabytes, the whole value, past its end, from past its end.
+        (long Start, int Length)[] ranges = [(0, 10), (5, 1500), (100, 2 << 20), (0, value.Length), (value.Length - 9, 100), (value.Length + 5, 10)];
+        foreach (var (start, length) in ranges)
+        {
+            using var read = await reader.ReadAsync("v", start, length, CancellationToken.None);
+            byte[] expected = (byte[])(await db.StringGetRangeAsync("v", start, start + length - 1))!;
+            Assert.Equal(expected, read.Span.ToArray());
+        }
+        using var missing = await reader.ReadAsync("no such key", 0, 100, CancellationToken.None);
+        Assert.Equal(0, missing.Length);
+        using var none = await reader.ReadAsync("v", 0, 0, CancellationToken.None);
+        Assert.Equal(0, none.Length);
+    }
+
+    [SkippableFact]
+    public async Task ConcurrentReadsTakeConcurrentConnectionsAndKeepThem()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = Connect(redis.ConnectionString);
+        var value = new byte[8 << 20];
+        new Random(4).NextBytes(value);
+        await connection.Database.StringSetAsync("v", value);
+        var reader = connection.RangeReader!;
+        for (int round = 0; round < 3; round++)
+        {
+            var reads = Enumerable.Range(0, 8).Select(i => reader.ReadAsync("v", (long)i << 20, 1 << 20, CancellationToken.None)).ToArray();
+            for (int i = 0; i < reads.Length; i++)
+            {
+                using var read = await reads[i];
+                Assert.True(value.AsSpan(i << 20, 1 << 20).SequenceEqual(read.Span), $"read {i} of round {round}");
+            }
+            // Kept, not opened anew for every round.
+            Assert.InRange(reader.IdleConnections, 1, 8);
+        }
+    }
+
+    [SkippableFact]
+    public async Task AuthenticatesAndSelectsTheConfiguredDatabase()
+    {
+        using var redis = await RedisServer.StartAsync("--requirepass", "s3cret");
+        string connectionString = $"127.0.0.1:{redis.Port},password=s3cret,defaultDatabase=3,abortConnect=false";
+        using var connection = Connect(connectionString);
+        await connection.Database.StringSetAsync("in-db-3", "three");
+        using var read = await connection.RangeReader!.ReadAsync("in-db-3", 0, 100, CancellationToken.None);
+        Assert.Equal("three"u8.ToArray(), read.Span.ToArray());
+
+        using var wrong = Connect($"127.0.0.1:{redis.Port},password=wrong,abortConnect=false");
+        await Assert.ThrowsAsync<RespErrorException>(() => wrong.RangeReader!.ReadAsync("in-db-3", 0, 100, CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task AKeptConnectionTheServerClosedIsReplaced()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = Connect(redis.ConnectionString);
+        await connection.Database.StringSetAsync("v", "value");
+        var reader = connection.RangeReader!;
+        (await reader.ReadAsync("v", 0, 5, CancellationToken.None)).Dispose();
+        Assert.Equal(1, reader.IdleConnections);
+        using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        // Closes every normal client but the admin's own, the reader's kept connection among them.
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "normal");
+        using var read = await reader.ReadAsync("v", 0, 5, CancellationToken.None);
+        Assert.Equal("value"u8.ToArray(), read.Span.ToArray());
+    }
+
+    [SkippableFact]
+    public async Task AnErrorReplyFailsTheReadAndTheNextReadWorks()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = Connect(redis.ConnectionString);
+        await connection.Database.ListRightPushAsync("a list", "x");
+        await connection.Database.StringSetAsync("v", "value");
+        var reader = connection.RangeReader!;
+        var error = await Assert.ThrowsAsync<RespErrorException>(() => reader.ReadAsync("a list", 0, 5, CancellationToken.None));
+        Assert.StartsWith("WRONGTYPE", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsRedirect);
+        using var read = await reader.ReadAsync("v", 0, 5, CancellationToken.None);
+        Assert.Equal("value"u8.ToArray(), read.Span.ToArray());
+    }
+
+    [SkippableFact]
+    public async Task TheStoreReadsChunksDirectlyUnlessToldOtherwise()
+    {
+        using var redis = await RedisServer.StartAsync();
+        foreach (bool direct in new[] { true, false })
+        {
+            var store = RedisChunkStoreTests.Store(redis.ConnectionString, directReads: direct);
+            var (value, payloads) = ChunkKvFormatTests.Sample(layers: 3, tokens: 5);
+            var key = ChunkKey.Compute(new ModelIdentity("model", "tokenizer", "float32"), [7, 8, 9, 10, 11]);
+            var ns = TenantNamespace.Of(direct ? "direct" : "multiplexer");
+            Assert.Equal(StoreOutcome.Stored, await store.StoreAsync(ns, key, value));
+            var source = new RedisChunkKvSource(store, (await store.FindAsync(ns, key, CancellationToken.None))!);
+            for (int l = 0; l < 3; l++)
+            {
+                using var layer = await source.LoadLayerAsync(l, CancellationToken.None);
+                Assert.True(layer.TryGetBytes(out var k, out var v));
+                Assert.Equal(payloads[l], k.ToArray().Concat(v.ToArray()).ToArray());
+            }
+            Assert.Equal(direct, store.Connection.RangeReader is { IdleConnections: > 0 });
+        }
+    }
+
+    [Fact]
+    public void ReadsGoThroughTheMultiplexerWhereItMustRoute()
+    {
+        using var one = Connect("127.0.0.1:1,abortConnect=false");
+        Assert.NotNull(one.RangeReader);
+        using var several = Connect("127.0.0.1:1,127.0.0.1:2,abortConnect=false");
+        Assert.Null(several.RangeReader);
+        using var sentinel = Connect("127.0.0.1:26379,serviceName=mymaster,abortConnect=false");
+        Assert.Null(sentinel.RangeReader);
+        using var off = Connect("127.0.0.1:1,abortConnect=false", directReads: false);
+        Assert.Null(off.RangeReader);
+    }
+
+    [Fact]
+    public void ALayerGivesItsPooledBytesBackOnce()
+    {
+        var bytes = RentedBytes.Rent(2 * 4 * 6);
+        int returned = 0;
+        var owner = new Owner(() => { returned++; bytes.Dispose(); });
+        var layer = ChunkKvLayer.FromBytes(bytes.Memory[..24], bytes.Memory[24..], TorchSharp.torch.ScalarType.Float32, [2, 1, 3], owner);
+        layer.Dispose();
+        layer.Dispose();
+        Assert.Equal(1, returned);
+        Assert.Throws<ObjectDisposedException>(() => bytes.Span.Length);
+    }
+
+    private sealed class Owner(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
+    }
+}

@@ -54,13 +54,29 @@ public sealed class RedisServer : IDisposable
         return null;
     }
 
-    /// <summary>Starts a server, or skips the calling test with the reason when redis-server is not installed.</summary>
+    /// <summary>
+    /// Starts a server, or skips the calling test with the reason when redis-server is not installed. A port that was
+    /// free when picked can be taken before the server binds it: then it starts again on another one.
+    /// </summary>
     public static async Task<RedisServer> StartAsync(params string[] extraArguments)
     {
         var binary = FindBinary();
         Skip.If(binary is null, "redis-server is not installed: run infra/install-packages.sh (the README's test command does)");
-        int port = ServiceProcess.FreePort();
-        var start = new ProcessStartInfo(binary!)
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartAsync(binary!, ServiceProcess.FreePort(), extraArguments);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && ServiceProcess.LostItsPort(e.Message))
+            {
+            }
+        }
+    }
+
+    private static async Task<RedisServer> StartAsync(string binary, int port, string[] extraArguments)
+    {
+        var start = new ProcessStartInfo(binary)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -80,7 +96,15 @@ public sealed class RedisServer : IDisposable
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitUntilReadyAsync();
+        try
+        {
+            await server.WaitUntilReadyAsync();
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
         return server;
     }
 
@@ -120,6 +144,8 @@ public sealed class RedisServer : IDisposable
         {
             if (_process.HasExited)
             {
+                // Until its output is read to the end (it says why it exited).
+                _process.WaitForExit();
                 throw new InvalidOperationException($"redis-server exited with {_process.ExitCode}:\n{Output}");
             }
             if (await AnswersPingAsync())

@@ -54,9 +54,24 @@ public sealed partial class ServiceProcess : IDisposable
         }
     }
 
-    /// <summary>Starts Platform.{service}.dll with the model and extra configuration (<c>--Key value</c> pairs).</summary>
-    public static Task<ServiceProcess> StartAsync(string service, string model, params string[] settings) =>
-        StartAsync(service, model, FreePort(), settings);
+    /// <summary>
+    /// Starts Platform.{service}.dll with the model and extra configuration (<c>--Key value</c> pairs) on a free port.
+    /// A port that was free when picked can be taken (by any connection's local port) before the process binds it:
+    /// then it starts again on another one.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(string service, string model, params string[] settings)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartAsync(service, model, FreePort(), settings).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && LostItsPort(e.Message))
+            {
+            }
+        }
+    }
 
     /// <summary>As above, on <paramref name="port"/>: a process restarted on the port of one that was killed is the same instance to its callers.</summary>
     public static async Task<ServiceProcess> StartAsync(string service, string model, int port, params string[] settings)
@@ -158,6 +173,8 @@ public sealed partial class ServiceProcess : IDisposable
         {
             if (_process.HasExited)
             {
+                // Until its output is read to the end (it says why it exited).
+                _process.WaitForExit();
                 throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was ready:\n{Output}");
             }
             try
@@ -204,6 +221,9 @@ public sealed partial class ServiceProcess : IDisposable
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
+
+    /// <summary>Whether a process's output says it could not bind its port because something else had it.</summary>
+    public static bool LostItsPort(string output) => output.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
 
     public static int FreePort()
     {

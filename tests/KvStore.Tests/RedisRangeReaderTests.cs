@@ -125,6 +125,63 @@ public sealed class RedisRangeReaderTests
         }
     }
 
+    [SkippableFact]
+    public async Task AClusterRedirectSendsChunkReadsThroughTheMultiplexer()
+    {
+        // Two cluster nodes with half of the hash slots each; the store is configured with the first one only.
+        var dir = Directory.CreateTempSubdirectory("redis-cluster-");
+        try
+        {
+            // Explicit bus ports: the default (port + 10000) can be past 65535.
+            int busA = ServiceProcess.FreePort(), busB = ServiceProcess.FreePort();
+            using var a = await RedisServer.StartAsync(
+                "--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(dir.FullName, "a.conf"), "--cluster-port", busA.ToString());
+            using var b = await RedisServer.StartAsync(
+                "--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(dir.FullName, "b.conf"), "--cluster-port", busB.ToString());
+            await FormClusterAsync(a, b, busB);
+            var store = RedisChunkStoreTests.Store(a.ConnectionString);
+            var (value, payloads) = ChunkKvFormatTests.Sample(layers: 2, tokens: 4);
+            var key = ChunkKey.Compute(new ModelIdentity("model", "tokenizer", "float32"), [1, 2, 3, 4]);
+            // A tenant whose key hashes to the second node's slots: the first node answers the direct read with MOVED.
+            var ns = Enumerable.Range(0, 100).Select(i => TenantNamespace.Of($"t{i}"))
+                .First(n => store.Connection.Multiplexer.HashSlot(n.RedisKey(key)) >= 8192);
+            Assert.Equal(StoreOutcome.Stored, await store.StoreAsync(ns, key, value));
+            var found = await store.FindAsync(ns, key, CancellationToken.None);
+            Assert.NotNull(found);
+            using var layer = await new RedisChunkKvSource(store, found).LoadLayerAsync(1, CancellationToken.None);
+            Assert.True(layer.TryGetBytes(out var k, out var v));
+            Assert.Equal(payloads[1], k.ToArray().Concat(v.ToArray()).ToArray());
+            Assert.Equal(0, store.Connection.RangeReader!.IdleConnections);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static async Task FormClusterAsync(RedisServer a, RedisServer b, int busB)
+    {
+        foreach (var (node, first, last) in new[] { (a, 0, 8191), (b, 8192, 16383) })
+        {
+            using var admin = await ConnectionMultiplexer.ConnectAsync(node.ConnectionString + ",allowAdmin=true");
+            await admin.GetServers()[0].ExecuteAsync("CLUSTER", "ADDSLOTSRANGE", first, last);
+        }
+        using (var admin = await ConnectionMultiplexer.ConnectAsync(a.ConnectionString + ",allowAdmin=true"))
+        {
+            await admin.GetServers()[0].ExecuteAsync("CLUSTER", "MEET", "127.0.0.1", b.Port, busB);
+        }
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        foreach (var node in new[] { a, b })
+        {
+            using var admin = await ConnectionMultiplexer.ConnectAsync(node.ConnectionString + ",allowAdmin=true");
+            while (!((string?)await admin.GetServers()[0].ExecuteAsync("CLUSTER", "INFO"))!.Contains("cluster_state:ok", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the two-node cluster did not form");
+                await Task.Delay(100);
+            }
+        }
+    }
+
     [Fact]
     public void ReadsGoThroughTheMultiplexerWhereItMustRoute()
     {

@@ -9,8 +9,8 @@ namespace Platform.KvStore.Tests;
 /// <summary>The chunk store's own GETRANGE connections against a real redis-server, checked against the multiplexer's reads.</summary>
 public sealed class RedisRangeReaderTests
 {
-    private static RedisConnection Connect(string connectionString, bool directReads = true) =>
-        new(connectionString, new ChunkStoreOptions { DirectReads = directReads });
+    private static RedisConnection Connect(string connectionString, bool directReads = true, int maxReads = 32) =>
+        new(connectionString, new ChunkStoreOptions { DirectReads = directReads, MaxDirectReads = maxReads });
 
     [SkippableFact]
     public async Task ReadsTheSameBytesAsTheMultiplexer()
@@ -56,6 +56,31 @@ public sealed class RedisRangeReaderTests
             // Kept, not opened anew for every round.
             Assert.InRange(reader.IdleConnections, 1, 8);
         }
+    }
+
+    [SkippableFact]
+    public async Task ReadsBeyondTheLimitWaitForAConnection()
+    {
+        using var redis = await RedisServer.StartAsync();
+        using var connection = Connect(redis.ConnectionString, maxReads: 2);
+        var value = new byte[1 << 20];
+        new Random(5).NextBytes(value);
+        await connection.Database.StringSetAsync("v", value);
+        var reader = connection.RangeReader!;
+        using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        var server = admin.GetServers()[0];
+        async Task<long> ConnectionsReceivedAsync() =>
+            long.Parse((await server.InfoAsync("stats")).SelectMany(g => g).Single(p => p.Key == "total_connections_received").Value);
+        long before = await ConnectionsReceivedAsync();
+        var reads = Enumerable.Range(0, 12).Select(i => reader.ReadAsync("v", i * 1000, 50_000, CancellationToken.None)).ToArray();
+        for (int i = 0; i < reads.Length; i++)
+        {
+            using var read = await reads[i];
+            Assert.True(value.AsSpan(i * 1000, 50_000).SequenceEqual(read.Span), $"read {i}");
+        }
+        // Twelve reads at once opened two connections and took turns on them.
+        Assert.InRange(await ConnectionsReceivedAsync() - before, 1, 2);
+        Assert.InRange(reader.IdleConnections, 1, 2);
     }
 
     [SkippableFact]

@@ -25,6 +25,9 @@ public sealed class ChunkStoreOptions
     /// </summary>
     public bool DirectReads { get; set; } = true;
 
+    /// <summary>Direct reads in flight at once, each on a connection of its own; more wait (within <see cref="ReadTimeout"/>).</summary>
+    public int MaxDirectReads { get; set; } = 32;
+
     /// <summary>Longest wait for storing one chunk.</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

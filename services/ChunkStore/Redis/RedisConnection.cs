@@ -33,7 +33,7 @@ public sealed class RedisConnection : IDisposable
         _multiplexer = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(config));
         if (options.DirectReads && RedisEndpoint.From(config) is { } endpoint)
         {
-            RangeReader = new RedisRangeReader(endpoint);
+            RangeReader = new RedisRangeReader(endpoint, options.MaxDirectReads);
         }
     }
 

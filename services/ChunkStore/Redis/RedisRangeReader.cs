@@ -8,21 +8,26 @@ namespace Platform.ChunkStore.Redis;
 /// blend reads chunk KV (megabytes per layer and chunk). Through the multiplexer the same bytes cost two to four
 /// times the CPU (its pipe buffers, then a new large-object-heap array per reply, collected in gen 2), on the
 /// cores that compute the prompt meanwhile. One command per connection at a time; concurrent reads take
-/// concurrent connections, kept for reuse. Every other command (lookups' writes, EXISTS, MEMORY STATS) goes
+/// concurrent connections (at most <c>maxReads</c>; more reads wait for one), kept for reuse. Every other command (lookups' writes, EXISTS, MEMORY STATS) goes
 /// through the process's one multiplexer.
 /// </summary>
 public sealed class RedisRangeReader : IDisposable
 {
     private readonly RedisEndpoint _endpoint;
     private readonly int _maxIdle;
+    private readonly SemaphoreSlim _reads;
     private readonly ConcurrentQueue<RespConnection> _idle = new();
     private int _idleCount;
     private volatile bool _disposed;
 
-    internal RedisRangeReader(RedisEndpoint endpoint, int maxIdle = 16)
+    /// <param name="maxReads">Reads in flight at once (each on its own connection); a burst of lookups queues beyond it.</param>
+    /// <param name="maxIdle">Connections kept open between reads.</param>
+    internal RedisRangeReader(RedisEndpoint endpoint, int maxReads, int maxIdle = 16)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxReads, 1);
         _endpoint = endpoint;
-        _maxIdle = maxIdle;
+        _reads = new SemaphoreSlim(maxReads, maxReads);
+        _maxIdle = Math.Min(maxIdle, maxReads);
     }
 
     /// <summary>Connections open and waiting for the next read.</summary>
@@ -32,7 +37,7 @@ public sealed class RedisRangeReader : IDisposable
     /// Bytes [start, start + length) of the value at <paramref name="key"/>, fewer (or none) when the value is
     /// shorter (or missing). Throws <see cref="IOException"/> or <see cref="SocketException"/> when Redis cannot be
     /// reached or drops the connection, <see cref="RespErrorException"/> on an error reply, and
-    /// <see cref="OperationCanceledException"/> when cancelled.
+    /// <see cref="OperationCanceledException"/> when cancelled (also while waiting for a free connection).
     /// </summary>
     public async Task<RentedBytes> ReadAsync(string key, long start, int length, CancellationToken cancellationToken)
     {
@@ -42,6 +47,19 @@ public sealed class RedisRangeReader : IDisposable
             // GETRANGE key s s-1 would mean "to the end" for s = 0.
             return RentedBytes.Empty;
         }
+        await _reads.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ReadOnAConnectionAsync(key, start, length, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reads.Release();
+        }
+    }
+
+    private async Task<RentedBytes> ReadOnAConnectionAsync(string key, long start, int length, CancellationToken cancellationToken)
+    {
         while (true)
         {
             bool reused = TryTakeIdle(out var connection);

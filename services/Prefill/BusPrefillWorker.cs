@@ -77,32 +77,27 @@ public sealed partial class BusPrefillWorker(
     private async Task ProcessAsync(IBusConsumer consumer, BusDelivery delivery, CancellationToken stoppingToken)
     {
         var request = delivery.Request;
-        var now = time.GetUtcNow();
-        if (request.PublishedAt is { } published)
-        {
-            metrics.RecordQueueTime(bus.Kind, Math.Max(0, (now - published.ToDateTimeOffset()).TotalSeconds));
-        }
+        var triage = BusTriage.Of(delivery, bus.Kind, metrics, busOptions.Value.MaxDeliveries, time.GetUtcNow());
         try
         {
-            int max = busOptions.Value.MaxDeliveries;
-            if (delivery.Deliveries > max)
+            switch (triage.Verdict)
             {
-                // Its workers kept dying before acknowledging it: it may be what kills them.
-                await DeadLetterAsync(consumer, delivery, $"delivered {delivery.Deliveries} times without being acknowledged (Bus:MaxDeliveries {max}); the workers holding it stopped").ConfigureAwait(false);
-                return;
+                case BusVerdict.DeadLetter:
+                    // Its workers kept dying before acknowledging it: it may be what kills them.
+                    await DeadLetterAsync(consumer, delivery, $"{triage.DeadLetterReason}; the workers holding it stopped").ConfigureAwait(false);
+                    return;
+                case BusVerdict.Expired:
+                    string reason = $"request '{request.RequestId}' passed its deadline ({triage.Deadline:O}) before a prefill worker took it; it was not computed";
+                    // Counted before the ack, so whoever sees the lag drop also sees the count.
+                    metrics.Record(bus.Kind, "expired");
+                    await consumer.AckAsync(delivery).ConfigureAwait(false);
+                    LogExpired(logger, request.RequestId, triage.Late.TotalSeconds);
+                    await NotifyDecodeAsync(request, reason, StatusCode.DeadlineExceeded).ConfigureAwait(false);
+                    return;
+                default:
+                    await PrefillOnceAsync(consumer, delivery, request.Deadline?.ToDateTimeOffset(), stoppingToken).ConfigureAwait(false);
+                    return;
             }
-            var deadline = request.Deadline?.ToDateTimeOffset();
-            if (deadline is { } until && until <= now)
-            {
-                string reason = $"request '{request.RequestId}' passed its deadline ({until:O}) before a prefill worker took it; it was not computed";
-                // Counted before the ack, so whoever sees the lag drop also sees the count.
-                metrics.Record(bus.Kind, "expired");
-                await consumer.AckAsync(delivery).ConfigureAwait(false);
-                LogExpired(logger, request.RequestId, (now - until).TotalSeconds);
-                await NotifyDecodeAsync(request, reason, StatusCode.DeadlineExceeded).ConfigureAwait(false);
-                return;
-            }
-            await PrefillOnceAsync(consumer, delivery, deadline, stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -51,11 +51,7 @@ public sealed partial class LocalBusWorker(
     private async Task<bool> StartAsync(IBusConsumer consumer, BusDelivery delivery, SemaphoreSlim slots)
     {
         var message = delivery.Request;
-        var now = time.GetUtcNow();
-        if (message.PublishedAt is { } published)
-        {
-            metrics.RecordQueueTime(bus.Kind, Math.Max(0, (now - published.ToDateTimeOffset()).TotalSeconds));
-        }
+        var triage = BusTriage.Of(delivery, bus.Kind, metrics, busOptions.Value.MaxDeliveries, time.GetUtcNow());
         var pending = handoff.Take(message.RequestId);
         try
         {
@@ -65,23 +61,21 @@ public sealed partial class LocalBusWorker(
                 await consumer.AckAsync(delivery).ConfigureAwait(false);
                 return false;
             }
-            int max = busOptions.Value.MaxDeliveries;
-            if (delivery.Deliveries > max)
+            if (triage.Verdict == BusVerdict.DeadLetter)
             {
-                string reason = $"delivered {delivery.Deliveries} times without being acknowledged (Bus:MaxDeliveries {max})";
                 metrics.Record(bus.Kind, "dead_lettered");
-                await consumer.DeadLetterAsync(delivery, reason).ConfigureAwait(false);
-                pending.Started.TrySetException(BusDispatcher.DeadLettered(reason));
+                await consumer.DeadLetterAsync(delivery, triage.DeadLetterReason!).ConfigureAwait(false);
+                pending.Started.TrySetException(BusDispatcher.DeadLettered(triage.DeadLetterReason!));
                 return false;
             }
-            if (message.Deadline?.ToDateTimeOffset() is { } until && until <= now)
+            if (triage.Verdict == BusVerdict.Expired)
             {
                 // Counted before the ack, so whoever sees the lag drop also sees the count.
                 metrics.Record(bus.Kind, "expired");
                 await consumer.AckAsync(delivery).ConfigureAwait(false);
-                LogExpired(logger, message.RequestId, (now - until).TotalSeconds);
+                LogExpired(logger, message.RequestId, triage.Late.TotalSeconds);
                 pending.Started.TrySetException(dispatcher.DeadlineExceeded(
-                    $"request '{message.RequestId}' passed its deadline ({until:O}) before the engine took it; it was not computed"));
+                    $"request '{message.RequestId}' passed its deadline ({triage.Deadline:O}) before the engine took it; it was not computed"));
                 return false;
             }
             IGenerationStream stream;

@@ -98,6 +98,17 @@ public sealed class RedisRangeReaderTests
     }
 
     [SkippableFact]
+    public async Task ReadsWorkWhereRedisOffersNoClientCommand()
+    {
+        // As behind some proxies and managed services: naming the connection fails, reading does not.
+        using var redis = await RedisServer.StartAsync("--rename-command", "CLIENT", "");
+        using var connection = Connect(redis.ConnectionString);
+        await connection.Database.StringSetAsync("v", "value");
+        using var read = await connection.RangeReader!.ReadAsync("v", 0, 5, CancellationToken.None);
+        Assert.Equal("value"u8.ToArray(), read.Span.ToArray());
+    }
+
+    [SkippableFact]
     public async Task AKeptConnectionTheServerClosedIsReplaced()
     {
         using var redis = await RedisServer.StartAsync();

@@ -52,7 +52,14 @@ internal sealed class RespConnection : IDisposable
             }
             if (!string.IsNullOrEmpty(endpoint.ClientName))
             {
-                await connection.ExpectOkAsync(["CLIENT", "SETNAME", endpoint.ClientName + "-ranges"], connectTimeout.Token).ConfigureAwait(false);
+                try
+                {
+                    await connection.ExpectOkAsync(["CLIENT", "SETNAME", endpoint.ClientName + "-ranges"], connectTimeout.Token).ConfigureAwait(false);
+                }
+                catch (RespErrorException)
+                {
+                    // A proxy or a managed Redis that does not offer CLIENT: the name only helps CLIENT LIST readers.
+                }
             }
             return connection;
         }

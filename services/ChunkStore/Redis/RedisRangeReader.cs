@@ -8,8 +8,8 @@ namespace Platform.ChunkStore.Redis;
 /// blend reads chunk KV (megabytes per layer and chunk). Through the multiplexer the same bytes cost two to four
 /// times the CPU (its pipe buffers, then a new large-object-heap array per reply, collected in gen 2), on the
 /// cores that compute the prompt meanwhile. One command per connection at a time; concurrent reads take
-/// concurrent connections (at most <c>maxReads</c>; more reads wait for one), kept for reuse. Every other command (lookups' writes, EXISTS, MEMORY STATS) goes
-/// through the process's one multiplexer.
+/// concurrent connections (at most <c>maxReads</c>; more reads wait for one), kept for reuse. Every other
+/// command (SET NX, EXISTS, MEMORY STATS) goes through the process's one multiplexer.
 /// </summary>
 public sealed class RedisRangeReader : IDisposable
 {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Globalization;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
@@ -36,25 +37,26 @@ internal sealed class RespConnection : IDisposable
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = ssl;
-                await ssl.AuthenticateAsClientAsync(
-                    new SslClientAuthenticationOptions { TargetHost = endpoint.SslHost ?? endpoint.Host }, connectTimeout.Token).ConfigureAwait(false);
+                var authentication = new SslClientAuthenticationOptions { TargetHost = endpoint.SslHost ?? endpoint.Host };
+                await ssl.AuthenticateAsClientAsync(authentication, connectTimeout.Token).ConfigureAwait(false);
             }
             var connection = new RespConnection(stream);
-            if (endpoint.Password is not null)
+            if (endpoint.Password is { } password)
             {
-                await connection.ExpectOkAsync(
-                    endpoint.User is null ? ["AUTH", endpoint.Password] : ["AUTH", endpoint.User, endpoint.Password], connectTimeout.Token).ConfigureAwait(false);
+                string[] auth = endpoint.User is { } user ? ["AUTH", user, password] : ["AUTH", password];
+                await connection.ExpectOkAsync(auth, connectTimeout.Token).ConfigureAwait(false);
             }
             if (endpoint.Database != 0)
             {
-                await connection.ExpectOkAsync(["SELECT", endpoint.Database.ToString(System.Globalization.CultureInfo.InvariantCulture)], connectTimeout.Token)
-                    .ConfigureAwait(false);
+                string database = endpoint.Database.ToString(CultureInfo.InvariantCulture);
+                await connection.ExpectOkAsync(["SELECT", database], connectTimeout.Token).ConfigureAwait(false);
             }
             if (!string.IsNullOrEmpty(endpoint.ClientName))
             {
                 try
                 {
-                    await connection.ExpectOkAsync(["CLIENT", "SETNAME", endpoint.ClientName + "-ranges"], connectTimeout.Token).ConfigureAwait(false);
+                    string[] setName = ["CLIENT", "SETNAME", endpoint.ClientName + "-ranges"];
+                    await connection.ExpectOkAsync(setName, connectTimeout.Token).ConfigureAwait(false);
                 }
                 catch (RespErrorException)
                 {
@@ -83,8 +85,8 @@ internal sealed class RespConnection : IDisposable
     /// </summary>
     public async Task<RentedBytes> GetRangeAsync(string key, long start, long end, CancellationToken cancellationToken)
     {
-        string s = start.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        string e = end.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string s = start.ToString(CultureInfo.InvariantCulture);
+        string e = end.ToString(CultureInfo.InvariantCulture);
         await WriteCommandAsync(["GETRANGE", key, s, e], cancellationToken).ConfigureAwait(false);
         return await ReadBulkAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -133,7 +135,7 @@ internal sealed class RespConnection : IDisposable
         {
             throw new RespErrorException(line[1..]);
         }
-        if (!line.StartsWith('$') || !int.TryParse(line.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture, out int length))
+        if (!line.StartsWith('$') || !int.TryParse(line.AsSpan(1), CultureInfo.InvariantCulture, out int length))
         {
             throw ProtocolError($"expected a bulk string, got '{line}'");
         }

@@ -29,6 +29,35 @@ public sealed class RopeReRotationTests
         Assert.True(back.allclose(atOne.Layer(0).Keys, 1e-4, 1e-5));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(""", "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64}""")]
+    [InlineData(""", "rope_scaling": {"type": "linear", "factor": 4.0}""")]
+    public void The_rerotation_agrees_with_the_models_own_rotary_tables(string ropeConfig)
+    {
+        using var engine = Dummy(TinyConfig(ropeConfig));
+        Assert.Null(new RopeReRotation(engine.Model.Config).CheckAgainst(engine.Model.Rope, engine.Model.Device));
+    }
+
+    [Fact]
+    public void A_rerotation_that_does_not_match_the_models_tables_is_caught_before_any_blend()
+    {
+        // Tables built with another rope_theta (or a scaling only one side knew) than the re-rotation uses.
+        var config = TinyConfig();
+        using var tables = new Platform.Engine.Model.RotaryEmbedding(
+            config with { RopeTheta = config.RopeTheta * 4 }, 2048, TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU);
+        string? mismatch = new RopeReRotation(config).CheckAgainst(tables, TorchSharp.torch.CPU);
+        Assert.NotNull(mismatch);
+        Assert.Contains("does not match this model's RoPE", mismatch, StringComparison.Ordinal);
+        using var linear = new Platform.Engine.Model.RotaryEmbedding(
+            config with { RopeScaling = new RopeScalingConfig { RopeTypeField = "linear", Factor = 2 } }, 2048,
+            TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.CPU);
+        Assert.NotNull(new RopeReRotation(config).CheckAgainst(linear, TorchSharp.torch.CPU));
+        // Tables kept in bfloat16 (as on GPUs) still agree.
+        using var bf16 = new Platform.Engine.Model.RotaryEmbedding(config, 2048, TorchSharp.torch.ScalarType.BFloat16, TorchSharp.torch.CPU);
+        Assert.Null(new RopeReRotation(config).CheckAgainst(bf16, TorchSharp.torch.CPU));
+    }
+
     [Fact]
     public void Partial_rotary_and_length_dependent_scaling_are_refused()
     {

@@ -38,6 +38,41 @@ public sealed class RopeReRotation
     }
 
     /// <summary>
+    /// Checks the re-rotation against the model's own rotary tables, once per engine before its first blend (LMCache
+    /// has no such check; a rotary variant that only one side knows would blend wrongly placed keys without a
+    /// sign): keys the model rotates at positions p, moved by delta, must be the keys it rotates at p + delta, for
+    /// short moves, one to the end of the tables and one back. Null when they agree to within the rounding of the
+    /// tables; otherwise what differed.
+    /// </summary>
+    public string? CheckAgainst(RotaryEmbedding rope, Device device)
+    {
+        const int tokens = 4;
+        int last = rope.MaxPositions - tokens;
+        if (last < 2)
+        {
+            return null;
+        }
+        using var scope = NewDisposeScope();
+        var keys = randn([tokens, 2, 2 * _inverseFrequencies.Length], generator: new Generator(17)).to(device);
+        // Tables kept in 16 bits round each cos/sin to 2^-8 (bfloat16) or 2^-11; a RoPE that is not this one is off by far more.
+        double tolerance = rope.Lookup(zeros(1, ScalarType.Int64, device)).Cos.dtype == ScalarType.Float32 ? 1e-2 : 5e-2;
+        Tensor At(long first) => RotaryEmbedding.Apply(keys, rope.Lookup(arange(first, first + tokens, ScalarType.Int64, device)))
+            .to(ScalarType.Float32);
+        foreach (var (from, to) in new (long, long)[] { (1, 2), (1, Math.Min(513, last)), (1, last), (last, 1) })
+        {
+            var expected = At(to);
+            var moved = Rotate(At(from), to - from).to(ScalarType.Float32);
+            double error = (moved - expected).abs().max().item<float>() / Math.Max(expected.abs().max().item<float>(), 1e-6f);
+            if (!(error <= tolerance))
+            {
+                return $"keys the model rotates at position {from} and re-rotated by {to - from} differ from the keys it rotates at {to} "
+                    + $"by {error:P1} of their largest value: the re-rotation does not match this model's RoPE";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
     /// keys [tokens, kv_heads, head_dim] rotated by <paramref name="delta"/> positions (negative moves them
     /// back), in HF's rotate_half layout; computed in float32 and returned in the keys' dtype.
     /// </summary>

@@ -34,6 +34,7 @@ public sealed partial class LlmEngine
         {
             _ropeUnsupported = RopeReRotation.UnsupportedReason(Model.Config);
             _reRotation = _ropeUnsupported is null ? new RopeReRotation(Model.Config) : null;
+            _ropeUnsupported ??= _reRotation!.CheckAgainst(Model.Rope, Model.Device);
             _ropeChecked = true;
         }
         if (_ropeUnsupported is not null)

@@ -7,10 +7,16 @@ namespace Platform.Engine.Tests;
 /// <summary>Stored keys moved to new positions equal keys computed there, for the RoPE variants a blend accepts.</summary>
 public sealed class RopeReRotationTests
 {
+    /// <summary>config.json fragments of the variants a blend accepts: plain RoPE, llama3 and linear scaling.</summary>
+    public static TheoryData<string> RopeVariants =>
+    [
+        "",
+        """, "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64}""",
+        """, "rope_scaling": {"type": "linear", "factor": 4.0}""",
+    ];
+
     [Theory]
-    [InlineData("")]
-    [InlineData(""", "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64}""")]
-    [InlineData(""", "rope_scaling": {"type": "linear", "factor": 4.0}""")]
+    [MemberData(nameof(RopeVariants))]
     public void Keys_computed_at_p_and_rerotated_to_q_equal_keys_computed_at_q(string ropeConfig)
     {
         using var engine = Dummy(TinyConfig(ropeConfig));
@@ -30,9 +36,7 @@ public sealed class RopeReRotationTests
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData(""", "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 64}""")]
-    [InlineData(""", "rope_scaling": {"type": "linear", "factor": 4.0}""")]
+    [MemberData(nameof(RopeVariants))]
     public void The_rerotation_agrees_with_the_models_own_rotary_tables(string ropeConfig)
     {
         using var engine = Dummy(TinyConfig(ropeConfig));

@@ -29,6 +29,9 @@ public sealed partial class KvSender(
     TimeProvider time,
     ILogger<KvSender> logger)
 {
+    /// <summary>How long a failed transfer waits for the decode side's status before explaining the failure without it.</summary>
+    private static readonly TimeSpan StatusGrace = TimeSpan.FromMilliseconds(250);
+
     private int _inFlight;
 
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -95,6 +98,14 @@ public sealed partial class KvSender(
         }
         catch (Exception e)
         {
+            if (!context.CancellationToken.IsCancellationRequested && !(final.IsCompletedSuccessfully && final.Result.Finish == FinishReason.Error))
+            {
+                // A write can fail because the decode side ended the call a moment before the call's status (say
+                // RESOURCE_EXHAUSTED) is read; cancelling now (the call, or the engine request, whose end cancels
+                // the call) would turn that status into CANCELLED. The decode side's reason is what the caller
+                // must hear, so it gets a moment to arrive.
+                await Task.WhenAny(call.ResponseAsync, Task.Delay(StatusGrace, time)).ConfigureAwait(false);
+            }
             engine.Cancel(spec.RequestId);
             TryCancel(abort);
             var fault = Explain(e, call.ResponseAsync, final, context);

@@ -58,20 +58,11 @@ public sealed class RedisServer : IDisposable
     /// Starts a server, or skips the calling test with the reason when redis-server is not installed. A port that was
     /// free when picked can be taken before the server binds it: then it starts again on another one.
     /// </summary>
-    public static async Task<RedisServer> StartAsync(params string[] extraArguments)
+    public static Task<RedisServer> StartAsync(params string[] extraArguments)
     {
         var binary = FindBinary();
         Skip.If(binary is null, "redis-server is not installed: run infra/install-packages.sh (the README's test command does)");
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartAsync(binary!, ServiceProcess.FreePort(), extraArguments);
-            }
-            catch (InvalidOperationException e) when (attempt < 3 && ServiceProcess.LostItsPort(e.Message))
-            {
-            }
-        }
+        return ServiceProcess.OnAFreePortAsync(port => StartAsync(binary!, port, extraArguments));
     }
 
     private static async Task<RedisServer> StartAsync(string binary, int port, string[] extraArguments)

@@ -59,19 +59,8 @@ public sealed partial class ServiceProcess : IDisposable
     /// A port that was free when picked can be taken (by any connection's local port) before the process binds it:
     /// then it starts again on another one.
     /// </summary>
-    public static async Task<ServiceProcess> StartAsync(string service, string model, params string[] settings)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartAsync(service, model, FreePort(), settings).ConfigureAwait(false);
-            }
-            catch (InvalidOperationException e) when (attempt < 3 && LostItsPort(e.Message))
-            {
-            }
-        }
-    }
+    public static Task<ServiceProcess> StartAsync(string service, string model, params string[] settings) =>
+        OnAFreePortAsync(port => StartAsync(service, model, port, settings));
 
     /// <summary>As above, on <paramref name="port"/>: a process restarted on the port of one that was killed is the same instance to its callers.</summary>
     public static async Task<ServiceProcess> StartAsync(string service, string model, int port, params string[] settings)
@@ -222,8 +211,24 @@ public sealed partial class ServiceProcess : IDisposable
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
 
-    /// <summary>Whether a process's output says it could not bind its port because something else had it.</summary>
-    public static bool LostItsPort(string output) => output.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Starts a process on a free port; when it fails because the port was taken before it bound it (its output
+    /// says "address already in use", as the exception from <paramref name="start"/> quotes it), twice more on others.
+    /// </summary>
+    public static async Task<T> OnAFreePortAsync<T>(Func<int, Task<T>> start)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start(FreePort()).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException e)
+                when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
 
     public static int FreePort()
     {

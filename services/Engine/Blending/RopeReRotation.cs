@@ -55,7 +55,7 @@ public sealed class RopeReRotation
         using var scope = NewDisposeScope();
         var keys = randn([tokens, 2, 2 * _inverseFrequencies.Length], generator: new Generator(17)).to(device);
         // Tables kept in 16 bits round each cos/sin to 2^-8 (bfloat16) or 2^-11; a RoPE that is not this one is off by far more.
-        double tolerance = rope.Lookup(zeros(1, ScalarType.Int64, device)).Cos.dtype == ScalarType.Float32 ? 1e-2 : 5e-2;
+        double tolerance = rope.DType == ScalarType.Float32 ? 1e-2 : 5e-2;
         Tensor At(long first) => RotaryEmbedding.Apply(keys, rope.Lookup(arange(first, first + tokens, ScalarType.Int64, device)))
             .to(ScalarType.Float32);
         foreach (var (from, to) in new (long, long)[] { (1, 2), (1, Math.Min(513, last)), (1, last), (last, 1) })

@@ -31,6 +31,9 @@ public sealed class RotaryEmbedding : IDisposable
     /// <summary>Positions the tables cover.</summary>
     public int MaxPositions => (int)_cos.shape[0];
 
+    /// <summary>The dtype the tables are kept in (the model's).</summary>
+    public ScalarType DType => _cos.dtype;
+
     /// <summary>Per-pair inverse frequencies after rope_scaling, as HF's rope init functions compute them.</summary>
     public static float[] InverseFrequencies(ModelConfig config, int dim)
     {

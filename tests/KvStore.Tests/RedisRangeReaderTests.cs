@@ -12,6 +12,20 @@ public sealed class RedisRangeReaderTests
     private static RedisConnection Connect(string connectionString, bool directReads = true, int maxReads = 32) =>
         new(connectionString, new ChunkStoreOptions { DirectReads = directReads, MaxDirectReads = maxReads });
 
+    /// <summary>A connection to <paramref name="redis"/> after storing "value" at "v".</summary>
+    private static async Task<RedisConnection> ConnectWithValueAsync(RedisServer redis)
+    {
+        var connection = Connect(redis.ConnectionString);
+        await connection.Database.StringSetAsync("v", "value");
+        return connection;
+    }
+
+    private static async Task AssertReadsValueAsync(RedisRangeReader reader)
+    {
+        using var read = await reader.ReadAsync("v", 0, 5, CancellationToken.None);
+        Assert.Equal("value"u8.ToArray(), read.Span.ToArray());
+    }
+
     [SkippableFact]
     public async Task ReadsTheSameBytesAsTheMultiplexer()
     {
@@ -102,41 +116,35 @@ public sealed class RedisRangeReaderTests
     {
         // As behind some proxies and managed services: naming the connection fails, reading does not.
         using var redis = await RedisServer.StartAsync("--rename-command", "CLIENT", "");
-        using var connection = Connect(redis.ConnectionString);
-        await connection.Database.StringSetAsync("v", "value");
-        using var read = await connection.RangeReader!.ReadAsync("v", 0, 5, CancellationToken.None);
-        Assert.Equal("value"u8.ToArray(), read.Span.ToArray());
+        using var connection = await ConnectWithValueAsync(redis);
+        await AssertReadsValueAsync(connection.RangeReader!);
     }
 
     [SkippableFact]
     public async Task AKeptConnectionTheServerClosedIsReplaced()
     {
         using var redis = await RedisServer.StartAsync();
-        using var connection = Connect(redis.ConnectionString);
-        await connection.Database.StringSetAsync("v", "value");
+        using var connection = await ConnectWithValueAsync(redis);
         var reader = connection.RangeReader!;
-        (await reader.ReadAsync("v", 0, 5, CancellationToken.None)).Dispose();
+        await AssertReadsValueAsync(reader);
         Assert.Equal(1, reader.IdleConnections);
         using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
         // Closes every normal client but the admin's own, the reader's kept connection among them.
         await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "normal");
-        using var read = await reader.ReadAsync("v", 0, 5, CancellationToken.None);
-        Assert.Equal("value"u8.ToArray(), read.Span.ToArray());
+        await AssertReadsValueAsync(reader);
     }
 
     [SkippableFact]
     public async Task AnErrorReplyFailsTheReadAndTheNextReadWorks()
     {
         using var redis = await RedisServer.StartAsync();
-        using var connection = Connect(redis.ConnectionString);
+        using var connection = await ConnectWithValueAsync(redis);
         await connection.Database.ListRightPushAsync("a list", "x");
-        await connection.Database.StringSetAsync("v", "value");
         var reader = connection.RangeReader!;
         var error = await Assert.ThrowsAsync<RespErrorException>(() => reader.ReadAsync("a list", 0, 5, CancellationToken.None));
         Assert.StartsWith("WRONGTYPE", error.Message, StringComparison.Ordinal);
         Assert.False(error.IsRedirect);
-        using var read = await reader.ReadAsync("v", 0, 5, CancellationToken.None);
-        Assert.Equal("value"u8.ToArray(), read.Span.ToArray());
+        await AssertReadsValueAsync(reader);
     }
 
     [SkippableFact]

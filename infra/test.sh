@@ -7,6 +7,21 @@ cd "$root"
 export CONFIGURATION=${CONFIGURATION:-Release}
 bash infra/setup.sh
 
+# The image tests (tests/Deployment.Tests/Images) run the services' images on a Docker engine. Where none answers,
+# infra/images/engine.sh installs and starts Debian's docker.io; the images are built here, before the tests, so the
+# build does not compete with them for the CPUs (the tests' own build step then finds everything cached).
+mkdir -p .artifacts
+if docker_cli=$(bash infra/images/engine.sh 2>.artifacts/docker-engine.log); then
+  if bash infra/cluster/build-images.sh --tag test >.artifacts/images-build.log 2>&1; then
+    # The images these builds replaced (untagged now), and only those.
+    "$docker_cli" image prune -f --filter label=platform.torch-backend >/dev/null || true
+  else
+    echo "test: building the service images failed (.artifacts/images-build.log); the image tests report it" >&2
+  fi
+else
+  echo "test: no Docker engine ($(tail -n 1 .artifacts/docker-engine.log)); the image tests skip" >&2
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

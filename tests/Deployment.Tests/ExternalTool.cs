@@ -25,7 +25,10 @@ public sealed record ExternalTool(string Path)
 
     public static ExternalTool? AtPath(string path) => File.Exists(path) ? new ExternalTool(path) : null;
 
-    public async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, params string[] args)
+    public Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, params string[] args) =>
+        RunAsync(workingDirectory, TimeSpan.FromSeconds(60), args);
+
+    public async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, TimeSpan limit, params string[] args)
     {
         var start = new ProcessStartInfo(Path)
         {
@@ -41,7 +44,7 @@ public sealed record ExternalTool(string Path)
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Path}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(limit);
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -49,7 +52,7 @@ public sealed record ExternalTool(string Path)
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path} {string.Join(' ', args)} did not finish within 60 s");
+            throw new TimeoutException($"{Path} {string.Join(' ', args)} did not finish within {limit.TotalSeconds:0} s");
         }
         return (process.ExitCode, await stdout + await stderr);
     }

@@ -1,0 +1,196 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace Platform.Deployment.Tests.Images;
+
+/// <summary>
+/// The service images built from their Dockerfiles and run as containers on a real Docker engine: their health
+/// checks, their non-root user, the split path between containers (KV over the container network) against the
+/// colocated answer, the fine-tuning volume, the chunk store on Redis, and a clean exit on <c>docker stop</c>.
+/// </summary>
+[Collection(ServiceImagesCollection.Name)]
+public sealed class ServiceImageTests(ServiceImages images)
+{
+    // The Microsoft images' "app" user (APP_UID), which infra/images' stand-ins copy.
+    private const string AppUid = "1654";
+    private const string ModelMount = "/models/model";
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
+
+    [SkippableFact]
+    public async Task SplitAcrossContainersAnswersAsTheColocatedGateway()
+    {
+        images.Require();
+        var model = TestModels.RequireStories260K();
+        var docker = images.Docker;
+        await using var network = await DockerNetwork.CreateAsync(docker);
+        string[] engine = ["--network", network.Name, "-v", $"{model}:{ModelMount}:ro", "-e", "Engine__KvCacheBytes=67108864"];
+        string[] gateway = [.. engine, "-p", "127.0.0.1::8000", "-e", $"Gateway__ModelPath={ModelMount}", "-e", "Gateway__ServedModelName=stories"];
+
+        await using var prefill = await RunningContainer.StartAsync(docker, "prefill", ServiceImages.Image("Prefill"),
+            [.. engine, "--network-alias", "prefill", "-e", $"Prefill__ModelPath={ModelMount}"]);
+        await using var decode = await RunningContainer.StartAsync(docker, "decode", ServiceImages.Image("Decode"),
+            [.. engine, "--network-alias", "decode", "-e", $"Decode__ModelPath={ModelMount}"]);
+        // Direct gRPC between the containers (no Dapr sidecar here); every prompt goes through Prefill and Decode.
+        await using var split = await RunningContainer.StartAsync(docker, "gateway-split", ServiceImages.Image("Gateway"),
+        [
+            .. gateway, "-e", "Gateway__Mode=Split",
+            "-e", "Gateway__Prefill__Instances__0__Name=prefill-0", "-e", "Gateway__Prefill__Instances__0__Address=http://prefill:8081",
+            "-e", "Gateway__Decode__Instances__0__Name=decode-0", "-e", "Gateway__Decode__Instances__0__Address=http://decode:8081",
+            "-e", "Gateway__Routing__ColocateBelowPromptTokens=0",
+        ]);
+        await using var colocated = await RunningContainer.StartAsync(docker, "gateway-local", ServiceImages.Image("Gateway"), gateway);
+        RunningContainer[] all = [prefill, decode, split, colocated];
+        await Task.WhenAll(all.Select(c => c.WaitHealthyAsync()));
+
+        foreach (var container in all)
+        {
+            Assert.Equal(AppUid, (await container.ExecAsync("id", "-u")).Trim());
+        }
+        foreach (var prompt in new[] { "Once upon a time", "Lily found a red ball in the park." })
+        {
+            var viaSplit = await GreedyChatAsync(await split.PublishedAsync(8000), prompt);
+            var viaColocated = await GreedyChatAsync(await colocated.PublishedAsync(8000), prompt);
+            Assert.False(string.IsNullOrEmpty(viaSplit));
+            Assert.Equal(viaColocated, viaSplit);
+        }
+        // The prompts' KV crossed the container network from Prefill to Decode.
+        var decodeMetrics = await decode.ExecAsync("curl", "-fsS", "http://127.0.0.1:8080/metrics");
+        Assert.True(PrometheusText.Sum(decodeMetrics, "kv_transfer_bytes_total") > 0, decodeMetrics);
+    }
+
+    [SkippableFact]
+    public async Task FinetuneImageTrainsOnItsVolumeKeepsTheJobAcrossContainersAndStopsCleanly()
+    {
+        images.Require();
+        var model = TestModels.RequireStories260K();
+        var docker = images.Docker;
+        var volume = $"platform-test-finetune-{Guid.NewGuid().ToString("N")[..8]}";
+        string[] options =
+        [
+            "-p", "127.0.0.1::8000", "-v", $"{model}:{ModelMount}:ro", "-v", $"{volume}:/data/finetune",
+            "-e", $"Gateway__ModelPath={ModelMount}", "-e", "Gateway__ServedModelName=stories",
+            "-e", "Engine__KvCacheBytes=8388608", "-e", "Finetune__MaxForwardTokens=32", "-e", "Finetune__TargetIterationMs=0",
+        ];
+        try
+        {
+            string job;
+            await using (var first = await RunningContainer.StartAsync(docker, "finetune", ServiceImages.Image("Finetune"), options))
+            {
+                await first.WaitHealthyAsync();
+                using var http = Client(await first.PublishedAsync(8000));
+                var file = (await JsonAsync(await UploadAsync(http, TrainingLines(8)))).GetProperty("id").GetString()!;
+                job = (await JsonAsync(await PostJsonAsync(http, "/v1/fine_tuning/jobs",
+                    new { model = "stories", training_file = file, hyperparameters = new { n_epochs = 1, batch_size = 2 } }))).GetProperty("id").GetString()!;
+                Assert.Equal("succeeded", await WaitJobAsync(http, job));
+                // Kestrel and the engine drain on SIGTERM; the process exits 0 well inside docker's grace period.
+                Assert.Equal(0, await first.StopAsync(TimeSpan.FromSeconds(60)));
+            }
+            // A new container on the same volume (a rollout, a rescheduled pod) knows the finished job and its files.
+            await using var second = await RunningContainer.StartAsync(docker, "finetune", ServiceImages.Image("Finetune"), options);
+            await second.WaitHealthyAsync();
+            using var again = Client(await second.PublishedAsync(8000));
+            var kept = await JsonAsync(await again.GetAsync($"/v1/fine_tuning/jobs/{job}"));
+            Assert.Equal("succeeded", kept.GetProperty("status").GetString());
+            Assert.Equal(AppUid, (await second.ExecAsync("stat", "-c", "%u", "/data/finetune")).Trim());
+        }
+        finally
+        {
+            await docker.RunAsync(RepositoryPaths.Root, "volume", "rm", "-f", volume);
+        }
+    }
+
+    [SkippableFact]
+    public async Task KvStoreImageIngestsChunksIntoRedis()
+    {
+        images.Require();
+        var model = TestModels.RequireStories260K();
+        Skip.If(RedisServer.FindBinary() is null, "needs redis-server (Debian's redis-server package)");
+        // Redis on this machine, reached from the container through the bridge's gateway address.
+        using var redis = await RedisServer.StartAsync("--bind", "0.0.0.0", "--protected-mode", "no");
+        await using var kvstore = await RunningContainer.StartAsync(images.Docker, "kvstore", ServiceImages.Image("KvStore"),
+        [
+            "-p", "127.0.0.1::8080", "--add-host", "host.docker.internal:host-gateway",
+            "-v", $"{model}:{ModelMount}:ro", "-e", $"KvStore__ModelPath={ModelMount}", "-e", "Engine__KvCacheBytes=8388608",
+            "-e", $"ConnectionStrings__redis=host.docker.internal:{redis.Port}",
+        ]);
+        await kvstore.WaitHealthyAsync();
+        using var http = Client(await kvstore.PublishedAsync(8080));
+
+        var response = await PostJsonAsync(http, "/v1/ingest", new
+        {
+            tenant = "acme", chunk_tokens = 16,
+            documents = new[] { new { id = "story", text = "Tom had a little dog. The dog liked to run in the big green park every day." } },
+        });
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join('\n', lines));
+        var chunks = lines.Select(l => JsonDocument.Parse(l).RootElement.Clone())
+            .Where(l => l.TryGetProperty("chunk", out _)).Select(l => l.GetProperty("chunk")).ToList();
+        Assert.NotEmpty(chunks);
+        Assert.All(chunks, c => Assert.Equal("stored", c.GetProperty("outcome").GetString()));
+
+        // Read back from Redis through the service: the chunk's tokens and the model's layer count.
+        var lookup = await JsonAsync(await http.GetAsync($"/v1/chunks/{chunks[0].GetProperty("chunk_id").GetString()}?tenant=acme"));
+        var chunk = Assert.Single(lookup.GetProperty("chunks").EnumerateArray());
+        Assert.True(chunk.GetProperty("found").GetBoolean(), lookup.ToString());
+        Assert.Equal(chunks[0].GetProperty("token_count").GetInt32(), chunk.GetProperty("token_ids").GetArrayLength());
+        Assert.True(chunk.GetProperty("num_layers").GetInt32() > 0, lookup.ToString());
+    }
+
+    private static async Task<string> GreedyChatAsync(Uri gateway, string prompt)
+    {
+        var client = new ChatClient("stories", new ApiKeyCredential("unused"), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(gateway, "/v1"),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = RequestTimeout,
+        });
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage(prompt)],
+            new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 24 });
+        return completion.Content[0].Text;
+    }
+
+    private static HttpClient Client(Uri baseAddress) => new() { BaseAddress = baseAddress, Timeout = RequestTimeout };
+
+    private static string TrainingLines(int count) => string.Join('\n', Enumerable.Range(0, count).Select(i =>
+        JsonSerializer.Serialize(new { prompt = $"Story {i}: the cat", completion = " sat on the warm mat and purred." })));
+
+    private static async Task<HttpResponseMessage> UploadAsync(HttpClient http, string content)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("fine-tune"), "purpose" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(content)), "file", "train.jsonl" },
+        };
+        return await http.PostAsync("/v1/files", form);
+    }
+
+    private static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, object body) =>
+        http.PostAsync(path, new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Polls the job until it ends; its final status.</summary>
+    private static async Task<string> WaitJobAsync(HttpClient http, string id)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (true)
+        {
+            var status = (await JsonAsync(await http.GetAsync($"/v1/fine_tuning/jobs/{id}"))).GetProperty("status").GetString()!;
+            if (status is "succeeded" or "failed" or "cancelled" || DateTime.UtcNow > deadline)
+            {
+                return status;
+            }
+            await Task.Delay(200);
+        }
+    }
+}

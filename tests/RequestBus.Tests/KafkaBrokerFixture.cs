@@ -9,6 +9,7 @@ namespace Platform.RequestBus.Tests;
 /// </summary>
 public sealed class KafkaBrokerFixture : IAsyncLifetime
 {
+    private const string Image = "confluentinc/cp-kafka:7.6.1";
     private KafkaContainer? _container;
 
     public string? BootstrapServers { get; private set; }
@@ -24,11 +25,23 @@ public sealed class KafkaBrokerFixture : IAsyncLifetime
         }
         if (TestcontainersSettings.OS.DockerEndpointAuthConfig is null)
         {
-            Missing = "needs a real Kafka broker: set KAFKA_BOOTSTRAP_SERVERS, or run Docker for Testcontainers (neither is available here)";
+            // No engine, or one whose API is older than Testcontainers speaks (Debian 12's docker.io 20.10: API 1.41).
+            Missing = "needs a real Kafka broker: set KAFKA_BOOTSTRAP_SERVERS, or run a Docker engine Testcontainers can use (none here)";
             return;
         }
-        _container = new KafkaBuilder("confluentinc/cp-kafka:7.6.1").Build();
-        await _container.StartAsync();
+        _container = new KafkaBuilder(Image).Build();
+        try
+        {
+            await _container.StartAsync();
+        }
+        catch (Exception e)
+        {
+            // An engine that cannot pull the image (no registry access) has no broker to offer either.
+            await _container.DisposeAsync();
+            _container = null;
+            Missing = $"needs a real Kafka broker: set KAFKA_BOOTSTRAP_SERVERS; Docker could not start {Image}: {e.GetType().Name}: {e.Message}";
+            return;
+        }
         BootstrapServers = _container.GetBootstrapAddress();
     }
 

@@ -23,21 +23,8 @@ while [ $# -gt 0 ]; do
 done
 export DOCKER_BUILDKIT=1
 docker=$(bash "$root/infra/images/engine.sh")
-mcr_runtime=mcr.microsoft.com/dotnet/aspnet:10.0-noble
-if [ "$bases" = auto ]; then
-  bases=local
-  if "$docker" image inspect "$mcr_runtime" >/dev/null 2>&1 || timeout 300 "$docker" pull -q "$mcr_runtime" >/dev/null 2>&1; then
-    bases=mcr
-  fi
-fi
-base_args=()
-case "$bases" in
-  mcr) ;;
-  local)
-    bash "$root/infra/images/local-bases.sh" "$docker"
-    base_args=(--build-arg SDK_IMAGE=platform-local/dotnet-sdk:10.0 --build-arg RUNTIME_IMAGE=platform-local/dotnet-aspnet:10.0) ;;
-  *) echo "build-images: --bases auto, mcr or local, got $bases" >&2; exit 2 ;;
-esac
+{ read -r sdk_image; read -r runtime_image; } < <(bash "$root/infra/images/bases.sh" "$bases" "$docker")
+base_args=(--build-arg "SDK_IMAGE=$sdk_image" --build-arg "RUNTIME_IMAGE=$runtime_image")
 cluster=${CLUSTER_NAME:-platform}
 for service in ${only//,/ }; do
   name=$(echo "$service" | tr '[:upper:]' '[:lower:]')
@@ -48,7 +35,7 @@ for service in ${only//,/ }; do
   image="$registry/$name:$tag$suffix"
   build_torch=cpu
   [ -n "$suffix" ] && build_torch=cuda
-  echo "build-images: $image (TORCH_BACKEND=$build_torch, $bases base images)" >&2
+  echo "build-images: $image (TORCH_BACKEND=$build_torch, on $runtime_image)" >&2
   "$docker" build -q -f "$root/services/$service/Dockerfile" --build-arg TORCH_BACKEND="$build_torch" "${base_args[@]}" \
     -t "$image" "$root" >/dev/null
   case "$load" in

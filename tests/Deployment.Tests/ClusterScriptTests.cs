@@ -1,11 +1,15 @@
 namespace Platform.Deployment.Tests;
 
-/// <summary>The cluster and compose scripts parse (they need Docker and kind or k3d to run, which this machine lacks).</summary>
+/// <summary>
+/// The cluster, compose and image scripts parse. The image scripts and compose.sh's build run in ServiceImageTests;
+/// the cluster scripts need kind or k3d, whose node images these machines cannot pull.
+/// </summary>
 public sealed class ClusterScriptTests
 {
     public static TheoryData<string> Scripts => new()
     {
         "infra/cluster/up.sh", "infra/cluster/down.sh", "infra/cluster/build-images.sh", "infra/cluster/smoke-test.sh", "infra/compose.sh",
+        "infra/images/engine.sh", "infra/images/bases.sh", "infra/images/local-bases.sh",
     };
 
     [SkippableTheory]

@@ -141,6 +141,30 @@ public sealed class ServiceImageTests(ServiceImages images)
         Assert.True(chunk.GetProperty("num_layers").GetInt32() > 0, lookup.ToString());
     }
 
+    [SkippableFact]
+    public async Task ComposeBuildsTheImagesOfItsServices()
+    {
+        images.Require();
+        var model = TestModels.RequireStories260K();
+        // Through infra/compose.sh as users run it (engine, base images, BuildKit); the layers are the image tests' own,
+        // so this costs seconds after the fixture's build.
+        var (code, output) = await ExternalTool.Find("env")!.RunAsync(RepositoryPaths.Root, TimeSpan.FromMinutes(20),
+            $"MODEL_DIR={model}", $"IMAGE_TAG={ServiceImages.Tag}", "IMAGE_REGISTRY=platform", "bash", "infra/compose.sh", "build");
+        Assert.True(code == 0, output);
+        var services = (Dictionary<object, object?>)YamlDocuments.LoadMerged(File.ReadAllText(RepositoryPaths.Compose))["services"]!;
+        var built = services.Values.Cast<Dictionary<object, object?>>().Where(s => s.ContainsKey("build"))
+            .Select(s => ((string)s["image"]!).Replace("${IMAGE_REGISTRY:-platform}", "platform", StringComparison.Ordinal)
+                .Replace("${IMAGE_TAG:-dev}", ServiceImages.Tag, StringComparison.Ordinal))
+            .Distinct().ToList();
+        Assert.Equal(4, built.Count);  // gateway (the Finetune image), prefill, decode, kvstore
+        foreach (var image in built)
+        {
+            var (inspected, text) = await images.Docker.RunAsync(RepositoryPaths.Root, "image", "inspect", "--format", "{{.Config.User}}", image);
+            Assert.True(inspected == 0, text);
+            Assert.Equal(AppUid, text.Trim());
+        }
+    }
+
     private static async Task<string> GreedyChatAsync(Uri gateway, string prompt)
     {
         var client = new ChatClient("stories", new ApiKeyCredential("unused"), new OpenAIClientOptions

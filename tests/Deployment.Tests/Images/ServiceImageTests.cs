@@ -1,3 +1,4 @@
+#pragma warning disable OPENAI001 // Seed is marked experimental in the SDK.
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
@@ -61,6 +62,51 @@ public sealed class ServiceImageTests(ServiceImages images)
         // The prompts' KV crossed the container network from Prefill to Decode.
         var decodeMetrics = await decode.ExecAsync("curl", "-fsS", "http://127.0.0.1:8080/metrics");
         Assert.True(PrometheusText.Sum(decodeMetrics, "kv_transfer_bytes_total") > 0, decodeMetrics);
+    }
+
+    [SkippableFact]
+    public async Task DockerStopLetsTheRunningStreamsFinish()
+    {
+        images.Require();
+        var model = TestModels.RequireStories260K();
+        const int streams = 8, maxTokens = 440;  // with the chat template's ~50 prompt tokens, inside the 512-token context
+        await using var gateway = await RunningContainer.StartAsync(images.Docker, "gateway-drain", ServiceImages.Image("Gateway"),
+        [
+            "-p", "127.0.0.1::8000", "-v", $"{model}:{ModelMount}:ro", "--cpus", "0.5",
+            "-e", $"Gateway__ModelPath={ModelMount}", "-e", "Gateway__ServedModelName=stories", "-e", "shutdownTimeoutSeconds=60",
+        ]);
+        await gateway.WaitHealthyAsync();
+        var client = Chat(await gateway.PublishedAsync(8000));
+        var started = Enumerable.Range(0, streams).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var runs = Enumerable.Range(0, streams).Select(async i =>
+        {
+            var finish = default(ChatFinishReason?);
+            var text = new StringBuilder();
+            // Sampled with a seed: a story of maxTokens tokens, no early end of sequence.
+            await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage($"Story {i}: once upon a time")],
+                new ChatCompletionOptions { Temperature = 1, Seed = i + 1, MaxOutputTokenCount = maxTokens }))
+            {
+                foreach (var part in update.ContentUpdate)
+                {
+                    text.Append(part.Text);
+                    started[i].TrySetResult();
+                }
+                finish ??= update.FinishReason;
+            }
+            return (Finish: finish, Text: text.ToString());
+        }).ToList();
+        // Every stream under way, or one ended first (its failure or its early end shows below).
+        await Task.WhenAny(Task.WhenAll(started.Select(s => s.Task)), Task.WhenAny(runs)).WaitAsync(RequestTimeout);
+        // SIGTERM while the streams are under way: on half a core, 8 x 440 tokens take several seconds.
+        Assert.All(runs.Where(r => r.IsFaulted), r => Assert.Fail(r.Exception!.ToString()));
+        int underWay = runs.Count(r => !r.IsCompleted);
+        Assert.True(underWay >= streams / 2, $"only {underWay} of {streams} streams were still running at the stop");
+        var exitCode = await gateway.StopAsync(TimeSpan.FromSeconds(60));
+
+        var results = await Task.WhenAll(runs);
+        Assert.Equal(0, exitCode);
+        Assert.All(results, r => Assert.Equal(ChatFinishReason.Length, r.Finish));
+        Assert.All(results, r => Assert.True(r.Text.Length > maxTokens, $"{r.Text.Length} characters for {maxTokens} tokens"));
     }
 
     [SkippableFact]
@@ -167,16 +213,18 @@ public sealed class ServiceImageTests(ServiceImages images)
 
     private static async Task<string> GreedyChatAsync(Uri gateway, string prompt)
     {
-        var client = new ChatClient("stories", new ApiKeyCredential("unused"), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(gateway, "/v1"),
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = RequestTimeout,
-        });
-        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage(prompt)],
+        ChatCompletion completion = await Chat(gateway).CompleteChatAsync([new UserChatMessage(prompt)],
             new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 24 });
         return completion.Content[0].Text;
     }
+
+    /// <summary>The OpenAI SDK's chat client for the served model; retries off, so errors surface at once.</summary>
+    private static ChatClient Chat(Uri gateway) => new("stories", new ApiKeyCredential("unused"), new OpenAIClientOptions
+    {
+        Endpoint = new Uri(gateway, "/v1"),
+        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        NetworkTimeout = RequestTimeout,
+    });
 
     private static HttpClient Client(Uri baseAddress) => new() { BaseAddress = baseAddress, Timeout = RequestTimeout };
 

@@ -21,16 +21,17 @@ sudo=""
 label_of() { "$docker" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
 
 if [ -z "$("$docker" image ls -q "platform-local/debian:$suite")" ]; then
-  command -v debootstrap >/dev/null || {
-    echo "local-bases: installing debootstrap" >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-  }
+  # Debian's archive keyring too: on Ubuntu, debootstrap alone cannot check Debian's signatures.
+  if ! command -v debootstrap >/dev/null || [ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
+    echo "local-bases: installing debootstrap and Debian's archive keyring" >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends debootstrap debian-archive-keyring >/dev/null
+  fi
   rootfs=$(mktemp -d)
   trap '$sudo rm -rf "$rootfs"' EXIT
   echo "local-bases: debootstrap $suite (minbase) from $mirror" >&2
   # curl: the services' HEALTHCHECKs; libicu: .NET globalization; ca-certificates: NuGet over TLS in the build stage.
-  $sudo debootstrap --variant=minbase --include=ca-certificates,curl,libicu76,libstdc++6,tzdata \
-    "$suite" "$rootfs" "$mirror" >/dev/null
+  $sudo debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+    --include=ca-certificates,curl,libicu76,libstdc++6,tzdata "$suite" "$rootfs" "$mirror" >/dev/null
   $sudo rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   $sudo tar -C "$rootfs" -c . | "$docker" import --change 'CMD ["bash"]' - "platform-local/debian:$suite" >/dev/null
 fi

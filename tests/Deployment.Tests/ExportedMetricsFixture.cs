@@ -26,6 +26,10 @@ public sealed class ExportedMetricsFixture : IAsyncLifetime
     /// <summary>Series names scraped from every started service.</summary>
     public IReadOnlySet<string> Scraped { get; private set; } = new HashSet<string>();
 
+    /// <summary>Every started service's component (the label compose's and the chart's Prometheus give it) and host:port.</summary>
+    public IEnumerable<(string Component, string Target)> ScrapeTargets =>
+        _services.Select(s => (s.Label == DirectGateway ? "gateway" : s.Label.ToLowerInvariant(), new Uri(s.Container.HttpBase).Authority));
+
     /// <summary>Scraped names per compose service.</summary>
     public IReadOnlyDictionary<string, IReadOnlySet<string>> ScrapedBy { get; private set; } = new Dictionary<string, IReadOnlySet<string>>();
 

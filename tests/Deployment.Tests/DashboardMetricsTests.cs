@@ -88,12 +88,7 @@ public sealed class DashboardMetricsTests(ExportedMetricsFixture metrics) : ICla
         var known = Known();
         var helm = HelmChart.Helm();
         Skip.If(helm is null, HelmChart.MissingHelm);
-        var rendered = HelmChart.RenderAsync(helm!, []).GetAwaiter().GetResult();
-        var queries = rendered.Where(d => (string?)d!["kind"] == "ScaledObject")
-            .SelectMany(d => d!["spec"]!["triggers"]!.AsArray())
-            .Where(t => (string?)t!["type"] == "prometheus")
-            .Select(t => (string)t!["metadata"]!["query"]!)
-            .ToList();
+        var queries = KedaQueries(HelmChart.RenderAsync(helm!, []).GetAwaiter().GetResult());
         Assert.NotEmpty(queries);
         var missing = queries.SelectMany(q => MonitoredQueries.Unknown(q, known)).ToList();
         Assert.True(missing.Count == 0, "KEDA queries read series no service exports: " + string.Join(", ", missing));
@@ -125,6 +120,11 @@ public sealed class DashboardMetricsTests(ExportedMetricsFixture metrics) : ICla
         // what the name check above cannot see. Grafana's $__rate_interval becomes a window of several scrapes.
         var failures = new List<string>();
         var queries = MonitoredQueries.Dashboards().ToList();
+        // The autoscalers' queries as the chart renders them, where helm is there (KEDA sends them to Prometheus as they are).
+        if (HelmChart.Helm() is { } helm)
+        {
+            queries.AddRange(KedaQueries(await HelmChart.RenderAsync(helm, [])).Select(q => ("KEDA ScaledObject", q)));
+        }
         foreach (var (where, expression) in queries)
         {
             var answer = await prometheus.QueryAsync(expression.Replace("$__rate_interval", "10s", StringComparison.Ordinal));
@@ -133,7 +133,7 @@ public sealed class DashboardMetricsTests(ExportedMetricsFixture metrics) : ICla
                 failures.Add($"{where}: {answer["errorType"]}: {answer["error"]}\n  {expression}");
             }
         }
-        Assert.True(failures.Count == 0, $"{failures.Count} of {queries.Count} dashboard queries failed:\n" + string.Join('\n', failures));
+        Assert.True(failures.Count == 0, $"{failures.Count} of {queries.Count} dashboard and KEDA queries failed:\n" + string.Join('\n', failures));
 
         // The chart's rules, loaded and evaluated on these services' series: each evaluated without an error.
         var rules = new List<JsonNode>();
@@ -151,6 +151,13 @@ public sealed class DashboardMetricsTests(ExportedMetricsFixture metrics) : ICla
         var broken = rules.Where(r => (string?)r["health"] != "ok").Select(r => $"{r["name"]}: {r["lastError"]}").ToList();
         Assert.True(broken.Count == 0, "rules that failed to evaluate:\n" + string.Join('\n', broken));
     }
+
+    /// <summary>The Prometheus queries of the rendered chart's KEDA ScaledObjects.</summary>
+    private static List<string> KedaQueries(IEnumerable<JsonNode?> rendered) =>
+        [.. rendered.Where(d => (string?)d!["kind"] == "ScaledObject")
+            .SelectMany(d => d!["spec"]!["triggers"]!.AsArray())
+            .Where(t => (string?)t!["type"] == "prometheus")
+            .Select(t => (string)t!["metadata"]!["query"]!)];
 
     [Fact]
     public void DashboardsAreWellFormedAndShareTheDatasourceVariable()

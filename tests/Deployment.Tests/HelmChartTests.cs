@@ -114,6 +114,15 @@ public sealed class HelmChartTests
         var pod = deployment.Spec.Template.Spec;
         var name = deployment.Metadata.Name;
         Assert.True(pod.SecurityContext?.RunAsNonRoot == true, $"{name} runs as root");
+        // What the API server refuses and a strict deserialization lets through: a volume name or a mount path twice.
+        var volumes = (pod.Volumes ?? []).Select(v => v.Name).ToList();
+        Assert.True(volumes.Count == volumes.Distinct().Count(), $"{name} declares a volume twice: {string.Join(", ", volumes)}");
+        foreach (var container in pod.Containers)
+        {
+            var paths = (container.VolumeMounts ?? []).Select(m => m.MountPath).ToList();
+            Assert.True(paths.Count == paths.Distinct().Count(), $"{name}/{container.Name} mounts a path twice: {string.Join(", ", paths)}");
+            Assert.All(container.VolumeMounts ?? [], m => Assert.Contains(m.Name, volumes));
+        }
         if (pod.Containers is [{ Name: "redis" } redis])
         {
             Assert.Contains("allkeys-lru", redis.Args);

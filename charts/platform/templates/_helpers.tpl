@@ -206,7 +206,7 @@ dapr.io/sidecar-memory-limit: {{ $v.sidecar.memoryLimit | quote }}
 {{- toYaml $r -}}
 {{- end -}}
 
-{{/* Model volume. */}}
+{{/* The model volume, and the emptyDir every app container mounts at /tmp (its root file system is read-only). */}}
 {{- define "platform.modelVolume" -}}
 - name: model
 {{- if .Values.model.existingClaim }}

@@ -1,0 +1,180 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace Platform.Deployment.Tests.Images;
+
+/// <summary>
+/// The chart's pods as Docker containers: each Deployment the chart renders with its defaults (Gateway, Prefill, two
+/// Decode instances, KvStore) runs from the service image with the rendered environment, user, read-only root file
+/// system, dropped capabilities, emptyDir and model mounts; its readiness and liveness probes must answer on the
+/// ports they name, and a chat request must go the chart's way (the Gateway publishes to the request bus, Prefill's
+/// worker takes it and sends the KV to a Decode instance). Departures from a cluster, each for a part that cannot
+/// run here: no Dapr sidecar (an app id is called at its Deployment's name and Dapr app port), the bus on Redis
+/// Streams instead of Kafka, this machine's redis-server instead of the Redis Deployment, a smaller KV cache.
+/// </summary>
+[Collection(ServiceImagesCollection.Name)]
+public sealed class ChartPodsAsContainersTests(ServiceImages images)
+{
+    [SkippableFact]
+    public async Task TheChartsPodsRunFromTheImagesAnswerTheirProbesAndServeThroughTheBus()
+    {
+        images.Require();
+        var model = TestModels.RequireStories260K();
+        var helm = HelmChart.Helm();
+        Skip.If(helm is null, HelmChart.MissingHelm);
+        Skip.If(RedisServer.FindBinary() is null, "needs redis-server (Debian's redis-server package)");
+        var rendered = await HelmChart.RenderAsync(helm!, [$"image.tag={ServiceImages.Tag}"]);
+        var deployments = rendered.Where(d => (string?)d?["kind"] == "Deployment")
+            .Select(d => d!)
+            .Where(d => ((string)Pod(d)["containers"]![0]!["image"]!).StartsWith("platform/", StringComparison.Ordinal))
+            .ToList();
+        Assert.Equal(5, deployments.Count);  // gateway, prefill, decode-0, decode-1, kvstore
+        var appPorts = deployments.ToDictionary(d => (string)d["metadata"]!["name"]!, DaprAppPort);
+
+        using var redis = await RedisServer.StartAsync("--bind", "0.0.0.0", "--protected-mode", "no");
+        await using var network = await DockerNetwork.CreateAsync(images.Docker);
+        var containers = new List<(JsonNode Deployment, RunningContainer Container)>();
+        try
+        {
+            foreach (var deployment in deployments)
+            {
+                var options = RunOptions(deployment, network.Name, model, redis.Port, appPorts);
+                var image = (string)Pod(deployment)["containers"]![0]!["image"]!;
+                containers.Add((deployment, await RunningContainer.StartAsync(images.Docker, (string)deployment["metadata"]!["name"]!, image, options)));
+            }
+            await Task.WhenAll(containers.Select(c => c.Container.WaitHealthyAsync()));
+
+            foreach (var (deployment, container) in containers)
+            {
+                var app = Pod(deployment)["containers"]![0]!;
+                foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
+                {
+                    var get = app[probe]!["httpGet"]!;
+                    int port = PortNumber(app, get["port"]!);
+                    var answer = await container.ExecAsync("curl", "-fsS", $"http://127.0.0.1:{port}{(string)get["path"]!}");
+                    Assert.StartsWith("Healthy", answer, StringComparison.Ordinal);
+                }
+            }
+
+            var (gatewayDeployment, gateway) = Named(containers, "-gateway");
+            var served = Env(Pod(gatewayDeployment))["Gateway__ServedModelName"];
+            var client = new ChatClient(served, new ApiKeyCredential("unused"), new OpenAIClientOptions
+            {
+                Endpoint = new Uri(await gateway.PublishedAsync(8000), "/v1"),
+                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+                NetworkTimeout = TimeSpan.FromSeconds(60),
+            });
+            ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("Once upon a time")],
+                new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 16 });
+            Assert.False(string.IsNullOrEmpty(completion.Content[0].Text));
+            Assert.Equal(16, completion.Usage.OutputTokenCount);
+
+            // The chart's path: through the bus to Prefill's worker, and its KV to one of the Decode instances.
+            var (_, prefill) = Named(containers, "-prefill");
+            var prefillMetrics = await prefill.ExecAsync("curl", "-fsS", "http://127.0.0.1:8080/metrics");
+            Assert.True(PrometheusText.Sum(prefillMetrics, "bus_messages_total") > 0, prefillMetrics);
+            Assert.True(PrometheusText.Sum(prefillMetrics, "kv_transfer_bytes_total") > 0, prefillMetrics);
+        }
+        finally
+        {
+            foreach (var (_, container) in containers)
+            {
+                await container.DisposeAsync();
+            }
+        }
+    }
+
+    private static (JsonNode Deployment, RunningContainer Container) Named(List<(JsonNode Deployment, RunningContainer Container)> containers, string suffix) =>
+        containers.Single(c => ((string)c.Deployment["metadata"]!["name"]!).EndsWith(suffix, StringComparison.Ordinal));
+
+    private static JsonNode Pod(JsonNode deployment) => deployment["spec"]!["template"]!["spec"]!;
+
+    private static int DaprAppPort(JsonNode deployment) =>
+        int.Parse((string?)deployment["spec"]!["template"]!["metadata"]!["annotations"]?["dapr.io/app-port"] ?? "8081", CultureInfo.InvariantCulture);
+
+    /// <summary>The app container's plain env values (valueFrom entries need a cluster's secrets and are left out).</summary>
+    private static Dictionary<string, string> Env(JsonNode pod) =>
+        (pod["containers"]![0]!["env"]?.AsArray() ?? [])
+            .Where(e => e!["value"] is not null)
+            .ToDictionary(e => (string)e!["name"]!, e => (string)e!["value"]!, StringComparer.Ordinal);
+
+    /// <summary>A probe's port: a number, or the name of one of the container's ports.</summary>
+    private static int PortNumber(JsonNode container, JsonNode port) =>
+        (int)(port.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            ? (long)port
+            : (long)container["ports"]!.AsArray().Single(p => (string?)p!["name"] == (string)port!)!["containerPort"]!);
+
+    /// <summary>docker run options for one rendered Deployment's pod.</summary>
+    private static List<string> RunOptions(JsonNode deployment, string network, string model, int redisPort, IReadOnlyDictionary<string, int> appPorts)
+    {
+        var name = (string)deployment["metadata"]!["name"]!;
+        var pod = Pod(deployment);
+        var app = pod["containers"]![0]!;
+        var options = new List<string> { "--network", network, "--network-alias", name, "--add-host", "host.docker.internal:host-gateway" };
+
+        var podSecurity = pod["securityContext"];
+        if (podSecurity?["runAsUser"] is { } user)
+        {
+            options.AddRange(["--user", $"{(long)user}:{(long?)podSecurity["runAsGroup"] ?? (long)user}"]);
+        }
+        var security = app["securityContext"];
+        if ((bool?)security?["readOnlyRootFilesystem"] == true)
+        {
+            options.Add("--read-only");
+        }
+        foreach (var capability in security?["capabilities"]?["drop"]?.AsArray() ?? [])
+        {
+            options.AddRange(["--cap-drop", (string)capability!]);
+        }
+        if ((bool?)security?["allowPrivilegeEscalation"] == false)
+        {
+            options.AddRange(["--security-opt", "no-new-privileges"]);
+        }
+
+        var volumes = (pod["volumes"]?.AsArray() ?? []).ToDictionary(v => (string)v!["name"]!, v => v!);
+        foreach (var mount in app["volumeMounts"]?.AsArray() ?? [])
+        {
+            var path = (string)mount!["mountPath"]!;
+            var volume = volumes[(string)mount["name"]!];
+            if (volume["emptyDir"] is not null)
+            {
+                options.AddRange(["--tmpfs", $"{path}:rw,exec,mode=1777"]);
+            }
+            else if ((string)mount["name"]! == "model")
+            {
+                options.AddRange(["-v", $"{model}:{path}:ro"]);
+            }
+            else
+            {
+                Assert.Fail($"{name}: a volume the test does not know how to stand in for: {volume.ToJsonString()}");
+            }
+        }
+
+        foreach (var (key, value) in Env(pod))
+        {
+            var local = key switch
+            {
+                "Bus__Kind" => "RedisStreams",
+                "ConnectionStrings__redis" => $"host.docker.internal:{redisPort}",
+                "Engine__KvCacheBytes" => (64L << 20).ToString(CultureInfo.InvariantCulture),
+                _ => value,
+            };
+            options.AddRange(["-e", $"{key}={local}"]);
+            // No sidecar: an instance named by Dapr app id is called at its Deployment's name on its Dapr app port.
+            if (key.StartsWith("Gateway__", StringComparison.Ordinal) && key.EndsWith("__AppId", StringComparison.Ordinal))
+            {
+                Assert.True(appPorts.TryGetValue(value, out var port), $"{name} names app id '{value}', which no rendered Deployment has");
+                options.AddRange(["-e", $"{key[..^"AppId".Length]}Address=http://{value}:{port}"]);
+            }
+        }
+        if (name.EndsWith("-gateway", StringComparison.Ordinal))
+        {
+            options.AddRange(["-p", "127.0.0.1::8000"]);
+        }
+        return options;
+    }
+}

@@ -19,30 +19,37 @@ namespace Platform.Deployment.Tests.Images;
 [Collection(ServiceImagesCollection.Name)]
 public sealed class ChartPodsAsContainersTests(ServiceImages images)
 {
-    [SkippableFact]
-    public async Task TheChartsPodsRunFromTheImagesAnswerTheirProbesAndServeThroughTheBus()
+    /// <summary>The chart's defaults, and with the fine-tuning service (its ReadWriteMany claim on every engine pod).</summary>
+    public static TheoryData<string> Variants => new() { "", "finetune.enabled=true" };
+
+    [SkippableTheory]
+    [MemberData(nameof(Variants))]
+    public async Task TheChartsPodsRunFromTheImagesAnswerTheirProbesAndServeThroughTheBus(string sets)
     {
         images.Require();
         var model = TestModels.RequireStories260K();
         var helm = HelmChart.Helm();
         Skip.If(helm is null, HelmChart.MissingHelm);
         Skip.If(RedisServer.FindBinary() is null, "needs redis-server (Debian's redis-server package)");
-        var rendered = await HelmChart.RenderAsync(helm!, [$"image.tag={ServiceImages.Tag}"]);
+        var rendered = await HelmChart.RenderAsync(helm!, [$"image.tag={ServiceImages.Tag}", .. sets.Split(',', StringSplitOptions.RemoveEmptyEntries)]);
         var deployments = rendered.Where(d => (string?)d?["kind"] == "Deployment")
             .Select(d => d!)
             .Where(d => ((string)Pod(d)["containers"]![0]!["image"]!).StartsWith("platform/", StringComparison.Ordinal))
             .ToList();
-        Assert.Equal(5, deployments.Count);  // gateway, prefill, decode-0, decode-1, kvstore
+        // gateway, prefill, decode-0, decode-1, kvstore, and finetune where enabled
+        Assert.Equal(sets.Contains("finetune", StringComparison.Ordinal) ? 6 : 5, deployments.Count);
         var appPorts = deployments.ToDictionary(d => (string)d["metadata"]!["name"]!, DaprAppPort);
 
         using var redis = await RedisServer.StartAsync("--bind", "0.0.0.0", "--protected-mode", "no");
         await using var network = await DockerNetwork.CreateAsync(images.Docker);
         var containers = new List<(JsonNode Deployment, RunningContainer Container)>();
+        // A claim (ReadWriteMany where several pods mount it) becomes one Docker volume shared by those containers.
+        var claims = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             foreach (var deployment in deployments)
             {
-                var options = RunOptions(deployment, network.Name, model, redis.Port, appPorts);
+                var options = RunOptions(deployment, network.Name, model, redis.Port, appPorts, claims);
                 var image = (string)Pod(deployment)["containers"]![0]!["image"]!;
                 containers.Add((deployment, await RunningContainer.StartAsync(images.Docker, (string)deployment["metadata"]!["name"]!, image, options)));
             }
@@ -78,12 +85,25 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
             var prefillMetrics = await prefill.ExecAsync("curl", "-fsS", "http://127.0.0.1:8080/metrics");
             Assert.True(PrometheusText.Sum(prefillMetrics, "bus_messages_total") > 0, prefillMetrics);
             Assert.True(PrometheusText.Sum(prefillMetrics, "kv_transfer_bytes_total") > 0, prefillMetrics);
+
+            if (containers.Any(c => ((string)c.Deployment["metadata"]!["name"]!).EndsWith("-finetune", StringComparison.Ordinal)))
+            {
+                // A job through the fine-tuning pod, placed on a Decode instance, its files on the shared claim.
+                var (_, finetune) = Named(containers, "-finetune");
+                using var http = new HttpClient { BaseAddress = await finetune.PublishedAsync(8000), Timeout = TimeSpan.FromSeconds(60) };
+                var job = await FineTuning.RunJobAsync(http, served);
+                Assert.Equal("succeeded", (string?)job["status"]);
+            }
         }
         finally
         {
             foreach (var (_, container) in containers)
             {
                 await container.DisposeAsync();
+            }
+            foreach (var volume in claims.Values)
+            {
+                await images.Docker.RunAsync(RepositoryPaths.Root, "volume", "rm", "-f", volume);
             }
         }
     }
@@ -109,7 +129,8 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
             : (long)container["ports"]!.AsArray().Single(p => (string?)p!["name"] == (string)port!)!["containerPort"]!);
 
     /// <summary>docker run options for one rendered Deployment's pod.</summary>
-    private static List<string> RunOptions(JsonNode deployment, string network, string model, int redisPort, IReadOnlyDictionary<string, int> appPorts)
+    private static List<string> RunOptions(
+        JsonNode deployment, string network, string model, int redisPort, IReadOnlyDictionary<string, int> appPorts, Dictionary<string, string> claims)
     {
         var name = (string)deployment["metadata"]!["name"]!;
         var pod = Pod(deployment);
@@ -148,6 +169,15 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
             {
                 options.AddRange(["-v", $"{model}:{path}:ro"]);
             }
+            else if ((string?)volume["persistentVolumeClaim"]?["claimName"] is { } claim)
+            {
+                // A new Docker volume takes the image's directory (owned by the app user) as a provisioner's fsGroup would.
+                if (!claims.TryGetValue(claim, out var dockerVolume))
+                {
+                    claims[claim] = dockerVolume = $"platform-test-{claim}-{Guid.NewGuid().ToString("N")[..8]}";
+                }
+                options.AddRange(["-v", $"{dockerVolume}:{path}"]);
+            }
             else
             {
                 Assert.Fail($"{name}: a volume the test does not know how to stand in for: {volume.ToJsonString()}");
@@ -171,7 +201,7 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
                 options.AddRange(["-e", $"{key[..^"AppId".Length]}Address=http://{value}:{port}"]);
             }
         }
-        if (name.EndsWith("-gateway", StringComparison.Ordinal))
+        if (name.EndsWith("-gateway", StringComparison.Ordinal) || name.EndsWith("-finetune", StringComparison.Ordinal))
         {
             options.AddRange(["-p", "127.0.0.1::8000"]);
         }

@@ -4,6 +4,7 @@ using System.ClientModel.Primitives;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -129,10 +130,9 @@ public sealed class ServiceImageTests(ServiceImages images)
             {
                 await first.WaitHealthyAsync();
                 using var http = Client(await first.PublishedAsync(8000));
-                var file = (await JsonAsync(await UploadAsync(http, TrainingLines(8)))).GetProperty("id").GetString()!;
-                job = (await JsonAsync(await PostJsonAsync(http, "/v1/fine_tuning/jobs",
-                    new { model = "stories", training_file = file, hyperparameters = new { n_epochs = 1, batch_size = 2 } }))).GetProperty("id").GetString()!;
-                Assert.Equal("succeeded", await WaitJobAsync(http, job));
+                var ended = await FineTuning.RunJobAsync(http, "stories");
+                Assert.Equal("succeeded", (string?)ended["status"]);
+                job = (string)ended["id"]!;
                 // Kestrel and the engine drain on SIGTERM; the process exits 0 well inside docker's grace period.
                 Assert.Equal(0, await first.StopAsync(TimeSpan.FromSeconds(60)));
             }
@@ -140,8 +140,8 @@ public sealed class ServiceImageTests(ServiceImages images)
             await using var second = await RunningContainer.StartAsync(docker, "finetune", ServiceImages.Image("Finetune"), options);
             await second.WaitHealthyAsync();
             using var again = Client(await second.PublishedAsync(8000));
-            var kept = await JsonAsync(await again.GetAsync($"/v1/fine_tuning/jobs/{job}"));
-            Assert.Equal("succeeded", kept.GetProperty("status").GetString());
+            var kept = await FineTuning.JsonAsync(await again.GetAsync($"/v1/fine_tuning/jobs/{job}"));
+            Assert.Equal("succeeded", (string?)kept["status"]);
             Assert.Equal(AppUid, (await second.ExecAsync("stat", "-c", "%u", "/data/finetune")).Trim());
         }
         finally
@@ -174,17 +174,16 @@ public sealed class ServiceImageTests(ServiceImages images)
         });
         var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join('\n', lines));
-        var chunks = lines.Select(l => JsonDocument.Parse(l).RootElement.Clone())
-            .Where(l => l.TryGetProperty("chunk", out _)).Select(l => l.GetProperty("chunk")).ToList();
+        var chunks = lines.Select(l => JsonNode.Parse(l)!["chunk"]).OfType<JsonNode>().ToList();
         Assert.NotEmpty(chunks);
-        Assert.All(chunks, c => Assert.Equal("stored", c.GetProperty("outcome").GetString()));
+        Assert.All(chunks, c => Assert.Equal("stored", (string?)c["outcome"]));
 
         // Read back from Redis through the service: the chunk's tokens and the model's layer count.
-        var lookup = await JsonAsync(await http.GetAsync($"/v1/chunks/{chunks[0].GetProperty("chunk_id").GetString()}?tenant=acme"));
-        var chunk = Assert.Single(lookup.GetProperty("chunks").EnumerateArray());
-        Assert.True(chunk.GetProperty("found").GetBoolean(), lookup.ToString());
-        Assert.Equal(chunks[0].GetProperty("token_count").GetInt32(), chunk.GetProperty("token_ids").GetArrayLength());
-        Assert.True(chunk.GetProperty("num_layers").GetInt32() > 0, lookup.ToString());
+        var lookup = await FineTuning.JsonAsync(await http.GetAsync($"/v1/chunks/{(string)chunks[0]["chunk_id"]!}?tenant=acme"));
+        var chunk = Assert.Single(lookup["chunks"]!.AsArray())!;
+        Assert.True((bool)chunk["found"]!, lookup.ToJsonString());
+        Assert.Equal((int)chunks[0]["token_count"]!, chunk["token_ids"]!.AsArray().Count);
+        Assert.True((int)chunk["num_layers"]! > 0, lookup.ToJsonString());
     }
 
     [SkippableFact]
@@ -228,41 +227,6 @@ public sealed class ServiceImageTests(ServiceImages images)
 
     private static HttpClient Client(Uri baseAddress) => new() { BaseAddress = baseAddress, Timeout = RequestTimeout };
 
-    private static string TrainingLines(int count) => string.Join('\n', Enumerable.Range(0, count).Select(i =>
-        JsonSerializer.Serialize(new { prompt = $"Story {i}: the cat", completion = " sat on the warm mat and purred." })));
-
-    private static async Task<HttpResponseMessage> UploadAsync(HttpClient http, string content)
-    {
-        using var form = new MultipartFormDataContent
-        {
-            { new StringContent("fine-tune"), "purpose" },
-            { new ByteArrayContent(Encoding.UTF8.GetBytes(content)), "file", "train.jsonl" },
-        };
-        return await http.PostAsync("/v1/files", form);
-    }
-
     private static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, object body) =>
         http.PostAsync(path, new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    /// <summary>Polls the job until it ends; its final status.</summary>
-    private static async Task<string> WaitJobAsync(HttpClient http, string id)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        while (true)
-        {
-            var status = (await JsonAsync(await http.GetAsync($"/v1/fine_tuning/jobs/{id}"))).GetProperty("status").GetString()!;
-            if (status is "succeeded" or "failed" or "cancelled" || DateTime.UtcNow > deadline)
-            {
-                return status;
-            }
-            await Task.Delay(200);
-        }
-    }
 }

@@ -2,11 +2,12 @@
 # Sends test requests to the platform through the ingress (TLS, the API key from its Secret): the model list,
 # a completion and a streamed chat completion. Exits non-zero when any fails.
 #   NAMESPACE=llm infra/cluster/smoke-test.sh [https://platform.localtest.me:8443]
+#   API_KEY=sk-... infra/cluster/smoke-test.sh http://127.0.0.1:8000      # any Gateway, the key given
 set -euo pipefail
 namespace=${NAMESPACE:-llm}
 base=${1:-https://platform.localtest.me:8443}
 model=${SERVED_MODEL_NAME:-demo}
-key=$(kubectl -n "$namespace" get secret platform-api-keys -o jsonpath='{.data.api-key-0}' | base64 -d)
+key=${API_KEY:-$(kubectl -n "$namespace" get secret platform-api-keys -o jsonpath='{.data.api-key-0}' | base64 -d)}
 curl_api() { curl -fsS --insecure --max-time 120 -H "Authorization: Bearer $key" "$@"; }
 
 echo "smoke-test: GET $base/v1/models" >&2

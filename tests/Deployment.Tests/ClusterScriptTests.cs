@@ -1,8 +1,9 @@
 namespace Platform.Deployment.Tests;
 
 /// <summary>
-/// The cluster, compose and image scripts parse. The image scripts and compose.sh's build run in ServiceImageTests;
-/// the cluster scripts need kind or k3d, whose node images these machines cannot pull.
+/// The cluster, compose and image scripts parse. The image scripts and compose.sh's build run in ServiceImageTests,
+/// smoke-test.sh in ChartPodsAsContainersTests; up.sh and down.sh need kind or k3d, whose node images these
+/// machines cannot pull.
 /// </summary>
 public sealed class ClusterScriptTests
 {

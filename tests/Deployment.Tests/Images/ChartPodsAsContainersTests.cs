@@ -12,7 +12,8 @@ namespace Platform.Deployment.Tests.Images;
 /// Decode instances, KvStore) runs from the service image with the rendered environment, user, read-only root file
 /// system, dropped capabilities, emptyDir and model mounts; its readiness and liveness probes must answer on the
 /// ports they name, and a chat request must go the chart's way (the Gateway publishes to the request bus, Prefill's
-/// worker takes it and sends the KV to a Decode instance). Departures from a cluster, each for a part that cannot
+/// worker takes it and sends the KV to a Decode instance), with the API key from the chart's Secret, and
+/// infra/cluster/smoke-test.sh must pass against it. Departures from a cluster, each for a part that cannot
 /// run here: no Dapr sidecar (an app id is called at its Deployment's name and Dapr app port), the bus on Redis
 /// Streams instead of Kafka, this machine's redis-server instead of the Redis Deployment, a smaller KV cache.
 /// </summary>
@@ -21,6 +22,9 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
 {
     /// <summary>The chart's defaults, and with the fine-tuning service (its ReadWriteMany claim on every engine pod).</summary>
     public static TheoryData<string> Variants => new() { "", "finetune.enabled=true" };
+
+    // Through the chart's API key Secret, so the Gateway's key check and infra/cluster/smoke-test.sh run as installed.
+    private const string ApiKey = "sk-chart-test";
 
     [SkippableTheory]
     [MemberData(nameof(Variants))]
@@ -31,7 +35,9 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
         var helm = HelmChart.Helm();
         Skip.If(helm is null, HelmChart.MissingHelm);
         Skip.If(RedisServer.FindBinary() is null, "needs redis-server (Debian's redis-server package)");
-        var rendered = await HelmChart.RenderAsync(helm!, [$"image.tag={ServiceImages.Tag}", .. sets.Split(',', StringSplitOptions.RemoveEmptyEntries)]);
+        var rendered = await HelmChart.RenderAsync(helm!,
+            [$"image.tag={ServiceImages.Tag}", $"gateway.apiKeys.values[0]={ApiKey}", .. sets.Split(',', StringSplitOptions.RemoveEmptyEntries)]);
+        var secrets = SecretValues(rendered);
         var deployments = rendered.Where(d => (string?)d?["kind"] == "Deployment")
             .Select(d => d!)
             .Where(d => ((string)Pod(d)["containers"]![0]!["image"]!).StartsWith("platform/", StringComparison.Ordinal))
@@ -49,7 +55,7 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
         {
             foreach (var deployment in deployments)
             {
-                var options = RunOptions(deployment, network.Name, model, redis.Port, appPorts, claims);
+                var options = RunOptions(deployment, secrets, network.Name, model, redis.Port, appPorts, claims);
                 var image = (string)Pod(deployment)["containers"]![0]!["image"]!;
                 containers.Add((deployment, await RunningContainer.StartAsync(images.Docker, (string)deployment["metadata"]!["name"]!, image, options)));
             }
@@ -68,10 +74,11 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
             }
 
             var (gatewayDeployment, gateway) = Named(containers, "-gateway");
-            var served = Env(Pod(gatewayDeployment))["Gateway__ServedModelName"];
-            var client = new ChatClient(served, new ApiKeyCredential("unused"), new OpenAIClientOptions
+            var served = Env(Pod(gatewayDeployment), secrets)["Gateway__ServedModelName"];
+            var gatewayUri = await gateway.PublishedAsync(8000);
+            var client = new ChatClient(served, new ApiKeyCredential(ApiKey), new OpenAIClientOptions
             {
-                Endpoint = new Uri(await gateway.PublishedAsync(8000), "/v1"),
+                Endpoint = new Uri(gatewayUri, "/v1"),
                 RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
                 NetworkTimeout = TimeSpan.FromSeconds(60),
             });
@@ -86,11 +93,17 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
             Assert.True(PrometheusText.Sum(prefillMetrics, "bus_messages_total") > 0, prefillMetrics);
             Assert.True(PrometheusText.Sum(prefillMetrics, "kv_transfer_bytes_total") > 0, prefillMetrics);
 
+            // The local cluster's smoke test, pointed at this Gateway: models, a completion, a stream, 401 without the key.
+            var (smoke, smokeOutput) = await ExternalTool.Find("env")!.RunAsync(RepositoryPaths.Root, TimeSpan.FromMinutes(3),
+                $"API_KEY={ApiKey}", $"SERVED_MODEL_NAME={served}", "bash", "infra/cluster/smoke-test.sh", gatewayUri.ToString().TrimEnd('/'));
+            Assert.True(smoke == 0, smokeOutput);
+
             if (containers.Any(c => ((string)c.Deployment["metadata"]!["name"]!).EndsWith("-finetune", StringComparison.Ordinal)))
             {
                 // A job through the fine-tuning pod, placed on a Decode instance, its files on the shared claim.
                 var (_, finetune) = Named(containers, "-finetune");
                 using var http = new HttpClient { BaseAddress = await finetune.PublishedAsync(8000), Timeout = TimeSpan.FromSeconds(60) };
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiKey);
                 var job = await FineTuning.RunJobAsync(http, served);
                 Assert.Equal("succeeded", (string?)job["status"]);
             }
@@ -116,11 +129,33 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
     private static int DaprAppPort(JsonNode deployment) =>
         int.Parse((string?)deployment["spec"]!["template"]!["metadata"]!["annotations"]?["dapr.io/app-port"] ?? "8081", CultureInfo.InvariantCulture);
 
-    /// <summary>The app container's plain env values (valueFrom entries need a cluster's secrets and are left out).</summary>
-    private static Dictionary<string, string> Env(JsonNode pod) =>
-        (pod["containers"]![0]!["env"]?.AsArray() ?? [])
-            .Where(e => e!["value"] is not null)
-            .ToDictionary(e => (string)e!["name"]!, e => (string)e!["value"]!, StringComparer.Ordinal);
+    /// <summary>The app container's env: values, and secret references resolved from the rendered Secrets.</summary>
+    private static Dictionary<string, string> Env(JsonNode pod, IReadOnlyDictionary<(string Secret, string Key), string> secrets) =>
+        (pod["containers"]![0]!["env"]?.AsArray() ?? []).Select(e => e!).ToDictionary(
+            e => (string)e["name"]!,
+            e => e["value"] is { } value ? (string)value!
+                : e["valueFrom"]?["secretKeyRef"] is { } reference ? secrets[((string)reference["name"]!, (string)reference["key"]!)]
+                : throw new InvalidOperationException($"an env source the test cannot stand in for: {e.ToJsonString()}"),
+            StringComparer.Ordinal);
+
+    /// <summary>(secret, key) to value for every rendered Secret (stringData as is, data base64-decoded).</summary>
+    private static Dictionary<(string Secret, string Key), string> SecretValues(IEnumerable<JsonNode?> rendered)
+    {
+        var values = new Dictionary<(string, string), string>();
+        foreach (var secret in rendered.Where(d => (string?)d?["kind"] == "Secret").Select(d => d!))
+        {
+            var name = (string)secret["metadata"]!["name"]!;
+            foreach (var (key, value) in secret["stringData"]?.AsObject() ?? [])
+            {
+                values[(name, key)] = (string)value!;
+            }
+            foreach (var (key, value) in secret["data"]?.AsObject() ?? [])
+            {
+                values[(name, key)] = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)value!));
+            }
+        }
+        return values;
+    }
 
     /// <summary>A probe's port: a number, or the name of one of the container's ports.</summary>
     private static int PortNumber(JsonNode container, JsonNode port) =>
@@ -130,7 +165,7 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
 
     /// <summary>docker run options for one rendered Deployment's pod.</summary>
     private static List<string> RunOptions(
-        JsonNode deployment, string network, string model, int redisPort, IReadOnlyDictionary<string, int> appPorts, Dictionary<string, string> claims)
+        JsonNode deployment, IReadOnlyDictionary<(string Secret, string Key), string> secrets, string network, string model, int redisPort, IReadOnlyDictionary<string, int> appPorts, Dictionary<string, string> claims)
     {
         var name = (string)deployment["metadata"]!["name"]!;
         var pod = Pod(deployment);
@@ -184,7 +219,7 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
             }
         }
 
-        foreach (var (key, value) in Env(pod))
+        foreach (var (key, value) in Env(pod, secrets))
         {
             var local = key switch
             {

@@ -66,14 +66,16 @@ public sealed class ChartPodsAsContainersTests(ServiceImages images)
                 var app = Pod(deployment)["containers"]![0]!;
                 foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
                 {
+                    // As the kubelet judges it: a status below 400 passes (curl -f fails the exec otherwise).
                     var get = app[probe]!["httpGet"]!;
                     int port = PortNumber(app, get["port"]!);
-                    var answer = await container.ExecAsync("curl", "-fsS", $"http://127.0.0.1:{port}{(string)get["path"]!}");
-                    Assert.StartsWith("Healthy", answer, StringComparison.Ordinal);
+                    await container.ExecAsync("curl", "-fsS", $"http://127.0.0.1:{port}{(string)get["path"]!}");
                 }
             }
 
             var (gatewayDeployment, gateway) = Named(containers, "-gateway");
+            // Ready is not yet routed: the Gateway says Degraded until its first load poll of every instance answered.
+            await gateway.WaitUntilAnswersAsync("http://127.0.0.1:8000/health", "Healthy");
             var served = Env(Pod(gatewayDeployment), secrets)["Gateway__ServedModelName"];
             var gatewayUri = await gateway.PublishedAsync(8000);
             var client = new ChatClient(served, new ApiKeyCredential(ApiKey), new OpenAIClientOptions

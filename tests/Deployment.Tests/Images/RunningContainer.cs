@@ -53,6 +53,22 @@ public sealed class RunningContainer : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until <paramref name="url"/>, fetched inside the container, answers with text that starts with <paramref name="prefix"/>.</summary>
+    public async Task WaitUntilAnswersAsync(string url, string prefix)
+    {
+        var deadline = DateTime.UtcNow + HealthyTimeout;
+        while (true)
+        {
+            var (code, output) = await _docker.RunAsync(RepositoryPaths.Root, "exec", Name, "curl", "-sS", url);
+            if (code == 0 && output.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{Name}: {url} still answers '{output.Trim()}', not '{prefix}…'");
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>A Go template over <c>docker inspect</c> of this container.</summary>
     public async Task<string> InspectAsync(string format)
     {

